@@ -7,11 +7,15 @@
 /** Which of our two encoded streams a packet or frame belongs to. */
 export type StreamKind = 'primary' | 'backup';
 
-/** RFC 8285 header extension ids we negotiate in the SDP (one-byte form, 1..14). */
+/**
+ * RFC 8285 header extension ids (one-byte form, 1..14). werift numbers the extmap
+ * lines of its offer 1, 2, 3 in configuration order; the transport adapter checks
+ * that the negotiated SDP carries exactly these ids.
+ */
 export const EXT_ID = {
-  absSendTime: 2,
-  transportWideSeq: 3,
-  frameMarking: 4,
+  absSendTime: 1,
+  transportWideSeq: 2,
+  frameMarking: 3,
 } as const;
 
 export const EXT_URI = {

@@ -1,0 +1,179 @@
+/**
+ * `testbed answer`: the receiving peer. Accepts whatever the offer negotiates, receives,
+ * decodes and renders in real time, records what it rendered, and finishes its CSV and
+ * metadata when the sender says goodbye, when the peer vanishes, or on SIGINT.
+ */
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { monotonicClock } from '../clock';
+import { ffmpegVersion, type VideoFrame } from '../media/codec';
+import { createRecorder, type Recorder } from '../media/recorder';
+import { CsvWriter } from '../metrics/csv';
+import { tryJoin } from '../metrics/join';
+import { RECEIVER_COLUMNS, type ReceiverFrameRow, type RunMeta } from '../metrics/rows';
+import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
+import { ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
+import type { ReportBlock, StreamKind } from '../rtp/types';
+import { VideoReceiver } from '../receiver/video-receiver';
+import { createSignaling, type SignalingOptions } from '../transport/signaling';
+import { WebRtcPeer } from '../transport/webrtc';
+import { makeLogger, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
+
+export interface AnswerOptions {
+  recordTo?: string;
+  out: string;
+  verbose: boolean;
+  iceHost: string;
+  connectTimeout: number;
+  peerTimeout: number;
+  signaling: SignalingOptions;
+}
+
+const RTCP_INTERVAL_MS = 1000;
+/** Our receiver's SSRC for RTCP (RFC 3550 §8.1: random). */
+const RECEIVER_SSRC = (Math.random() * 0xffffffff) >>> 0;
+
+export async function runAnswer(o: AnswerOptions): Promise<number> {
+  const clock = monotonicClock;
+  const log = makeLogger(o.verbose, 'answer');
+  const outDir = prepareOutDir(o.out);
+  if (o.recordTo && !existsSync(dirname(o.recordTo) || '.')) {
+    throw new UsageError(`cannot write --record-to ${o.recordTo} (no such directory)`);
+  }
+  const self = selfInfo();
+  const meta: RunMeta = {
+    role: 'receiver',
+    command: process.argv.slice(1),
+    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: '0.24.4' },
+    options: { ...o, signaling: { ...o.signaling } },
+    self,
+    peer: null,
+    clock: null,
+    started_ms: clock.now(),
+    ended_ms: null,
+    complete: false,
+    incomplete_reason: 'did not finish',
+    counters: {},
+  };
+  writeMeta(outDir, meta);
+
+  const signaling = createSignaling(o.signaling);
+  const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+  let csv: CsvWriter<ReceiverFrameRow> | null = null;
+  let receiver: VideoReceiver | null = null;
+  // Opened on the first rendered picture, whose size it takes.
+  const rec: { opening: Promise<Recorder> | null } = { opening: null };
+  let rrTimer: NodeJS.Timeout | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+  let stopReason: string | null = null;
+  let exitCode = 0;
+  let ended!: () => void;
+  const endOfRun = new Promise<void>((r) => (ended = r));
+  const stop = (reason: string | null, code: number) => {
+    if (stopReason !== null) return;
+    stopReason = reason ?? '';
+    exitCode = code;
+    ended();
+  };
+  onInterrupt((sig) => stop(`interrupted (${sig})`, 130));
+
+  try {
+    await signaling.connect('answer', o.connectTimeout * 1000);
+    const offer = await signaling.receive(o.connectTimeout * 1000);
+    if (offer.type !== 'offer') throw new UsageError(`expected an offer from the peer, got '${offer.type}'`);
+    meta.peer = offer.info;
+    const sdp = await peer.acceptOffer(offer.sdp);
+    await signaling.send({ type: 'answer', sdp, info: self });
+    await peer.connected(o.connectTimeout * 1000);
+    const media = peer.negotiated();
+    const kinds: StreamKind[] = ['primary', 'backup'];
+    const streams = new Map<number, StreamKind>(media.ssrcs.map((ssrc, i) => [ssrc, kinds[i] ?? 'primary']));
+    log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
+
+    csv = new CsvWriter<ReceiverFrameRow>(join(outDir, 'receiver-frames.csv'), RECEIVER_COLUMNS);
+    const rows = csv;
+    let recordStartMs: number | null = null;
+    const record = (frame: VideoFrame, renderMs: number) => {
+      if (!o.recordTo) return;
+      recordStartMs ??= renderMs;
+      const t = renderMs - recordStartMs;
+      rec.opening ??= createRecorder(o.recordTo, frame.width, frame.height, 30);
+      void rec.opening.then((r) => r.write(frame, t));
+    };
+    receiver = new VideoReceiver({
+      clock,
+      streams,
+      render: (frame, _id, renderMs) => record(frame, renderMs),
+      onFrameDone: (row) => rows.write(row),
+    });
+    const rx = receiver;
+    peer.onRtp = (buf, arrivalMs) => rx.onRtp(buf, arrivalMs);
+    peer.onRtcp = (buf, arrivalMs) => {
+      let packets;
+      try {
+        packets = parseRtcpCompound(buf);
+      } catch {
+        return;
+      }
+      for (const p of packets) {
+        if (p.type === 'sr') {
+          const lsr = ntpMiddle32({ sec: p.ntpSec, frac: p.ntpFrac });
+          rx.stats.get(p.ssrc)?.onSenderReport(lsr, arrivalMs);
+          // Echo at once so the sender can estimate the offset between our clocks.
+          const echo = encodeAppMessage({ kind: 'clock-echo', lsr, receivedMs: arrivalMs, sentMs: clock.now() });
+          peer.sendRtcp(
+            serializeRtcpCompound([
+              { type: 'app-feedback', senderSsrc: RECEIVER_SSRC, mediaSsrc: p.ssrc, identifier: APP_IDENTIFIER, data: echo },
+            ]),
+          );
+        } else if (p.type === 'bye') {
+          stop(null, 0);
+        }
+      }
+    };
+    rrTimer = setInterval(() => {
+      const now = clock.now();
+      const reports = [...rx.stats.values()].map((s) => s.reportBlock(now)).filter((b): b is ReportBlock => b !== null);
+      peer.sendRtcp(serializeRtcpCompound([{ type: 'rr', ssrc: RECEIVER_SSRC, reports }]));
+    }, RTCP_INTERVAL_MS);
+    peer.onDisconnect = (state) => stop(`the peer disappeared (connection ${state})`, 3);
+    signaling.onClose(() => setTimeout(() => stop('the peer disappeared (signaling closed)', 3), 500));
+    const connectedAt = clock.now();
+    watchdog = setInterval(() => {
+      const last = rx.lastPacketMs ?? connectedAt;
+      const limit = (rx.lastPacketMs === null ? o.connectTimeout : o.peerTimeout) * 1000;
+      if (clock.now() - last > limit) stop(`the peer disappeared (no media for ${Math.round(limit / 1000)} s)`, 3);
+    }, 250);
+    log('receiving');
+    await endOfRun;
+  } finally {
+    if (rrTimer) clearInterval(rrTimer);
+    if (watchdog) clearInterval(watchdog);
+    if (receiver) {
+      await receiver.drainAndClose(stopReason === '' ? 2000 : 200);
+      meta.counters = {
+        packets_received: receiver.packetsReceived,
+        malformed_packets: receiver.malformedPackets,
+        frames_rendered: receiver.framesRendered,
+        decoder_errors: receiver.decoderErrors,
+        duplicates: receiver.assembler.counters.duplicates,
+      };
+    }
+    await csv?.close();
+    if (rec.opening) {
+      const r = await rec.opening;
+      await r.close();
+      meta.counters.recorded_frames = r.frames;
+    }
+    meta.ended_ms = clock.now();
+    meta.complete = stopReason === '';
+    meta.incomplete_reason = meta.complete ? null : (stopReason ?? 'error');
+    writeMeta(outDir, meta);
+    signaling.close();
+    await peer.close();
+  }
+  const joined = tryJoin(outDir);
+  if (joined) log(`joined ${joined}`);
+  if (stopReason) throw new UsageError(stopReason, exitCode);
+  return 0;
+}

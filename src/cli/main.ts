@@ -1,0 +1,139 @@
+/**
+ * The `testbed` command. Options follow aiortc's videostream-cli where they overlap
+ * (--play-from, --record-to, --signaling, --signaling-host/-port/-path, --verbose).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { runAnswer } from './answer';
+import { runOffer } from './offer';
+import { joinRun } from '../metrics/join';
+import type { SignalingKind, SignalingOptions } from '../transport/signaling';
+import { parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
+
+interface CommonOpts {
+  signaling: SignalingKind;
+  signalingHost: string;
+  signalingPort: number;
+  signalingPath: string;
+  out: string;
+  verbose: boolean;
+  iceHost: string;
+  connectTimeout: number;
+  peerTimeout: number;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--signaling <kind>', 'how the peers exchange SDP')
+        .choices(['copy-and-paste', 'tcp-socket', 'unix-socket'])
+        .default('tcp-socket'),
+    )
+    .option('--signaling-host <host>', 'tcp-socket: address the offerer listens on / the answerer connects to', '127.0.0.1')
+    .option('--signaling-port <port>', 'tcp-socket: port', parseIntOption('--signaling-port', 1, 65535), 1234)
+    .option('--signaling-path <path>', 'unix-socket: socket path', 'testbed-signaling.sock')
+    .option('--out <dir>', 'directory for CSVs and run metadata (both peers writing to the same directory get a joined frames.csv)', 'results/run')
+    .option('--ice-host <addr>', 'address offered as the only ICE host candidate (loopback by default)', '127.0.0.1')
+    .option('--connect-timeout <s>', 'give up if signaling or ICE/DTLS is not done within this many seconds', parseFloatOption('--connect-timeout', 0.1), 30)
+    .option('--peer-timeout <s>', 'declare the peer gone after this many seconds without RTCP (offer) or media (answer)', parseFloatOption('--peer-timeout', 0.5), 5)
+    .option('-v, --verbose', 'log progress to stderr', false);
+}
+
+function signalingOf(o: CommonOpts): SignalingOptions {
+  return { kind: o.signaling, host: o.signalingHost, port: o.signalingPort, path: o.signalingPath };
+}
+
+export function buildCli(): Command {
+  const program = new Command('testbed')
+    .description(
+      'Real-time H.264 over WebRTC with our own encoder, packetizer, pacer and receiver;\nmeasures every frame stage by stage.',
+    )
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride();
+
+  addCommon(
+    program
+      .command('offer')
+      .description('send a video file in real time (the offering peer)')
+      .requiredOption('--play-from <file>', 'video file to stream (any container/codec FFmpeg reads)')
+      .option('--loop', 'restart the file at its end', false)
+      .option('--duration <s>', 'stop after this many seconds of media', parseFloatOption('--duration', 0.01))
+      .option('--bitrate <bps>', 'encoder target rate, bit/s', parseIntOption('--bitrate', 10_000, 1_000_000_000), 2_000_000)
+      .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first)', parseIntOption('--keyint', 0), 60)
+      .option('--preset <name>', 'x264 preset', 'veryfast')
+      .option('--tune <name>', 'x264 tune', 'zerolatency')
+      .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), 1000)
+      .option('--width <px>', 'scale to this width', parseIntOption('--width', 16, 8192))
+      .option('--height <px>', 'scale to this height', parseIntOption('--height', 16, 8192))
+      .option('--mtu <bytes>', 'largest RTP packet, bytes', parseIntOption('--mtu', 200, 9000), 1200),
+  ).action(async (opts) => {
+    const o = opts as CommonOpts & Record<string, unknown>;
+    await runOffer({
+      playFrom: o.playFrom as string,
+      loop: o.loop as boolean,
+      duration: (o.duration as number | undefined) ?? null,
+      bitrate: o.bitrate as number,
+      keyint: o.keyint as number,
+      preset: o.preset as string,
+      tune: o.tune as string,
+      vbvBufferMs: o.vbvBuffer as number,
+      width: o.width as number | undefined,
+      height: o.height as number | undefined,
+      mtu: o.mtu as number,
+      out: o.out,
+      verbose: o.verbose,
+      iceHost: o.iceHost,
+      connectTimeout: o.connectTimeout,
+      peerTimeout: o.peerTimeout,
+      signaling: signalingOf(o),
+    });
+  });
+
+  addCommon(
+    program
+      .command('answer')
+      .description('receive, decode and render in real time (the answering peer)')
+      .option('--record-to <file>', 'write the rendered pictures to an MP4 (or raw Y4M when the name ends in .y4m)'),
+  ).action(async (opts) => {
+    const o = opts as CommonOpts & { recordTo?: string };
+    await runAnswer({
+      recordTo: o.recordTo,
+      out: o.out,
+      verbose: o.verbose,
+      iceHost: o.iceHost,
+      connectTimeout: o.connectTimeout,
+      peerTimeout: o.peerTimeout,
+      signaling: signalingOf(o),
+    });
+  });
+
+  program
+    .command('join')
+    .description('join sender-frames.csv and receiver-frames.csv written to different directories into frames.csv')
+    .argument('<sender_dir>', "directory the offer wrote (--out of 'testbed offer')")
+    .argument('<receiver_dir>', "directory the answer wrote (--out of 'testbed answer')")
+    .option('-o, --output <file>', 'where to write the joined CSV (default: SENDER_DIR/frames.csv)')
+    .action((senderDir: string, receiverDir: string, opts: { output?: string }) => {
+      process.stdout.write(joinRun(senderDir, receiverDir, opts.output) + '\n');
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander already printed its one line (or the help / version text).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const err = e as Error;
+    const code = e instanceof UsageError ? e.exitCode : 1;
+    process.stderr.write(`testbed: ${(err?.message ?? String(e)).split('\n')[0]}\n`);
+    if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.stderr.write(`${err?.stack}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * `testbed offer`: the sending peer. Opens the file (so bad input fails before any
+ * network work), signals, connects, then streams in real time until the end of the
+ * file / --duration / SIGINT / the peer vanishing, and always leaves its CSV and
+ * metadata complete and closed.
+ */
+import { join } from 'node:path';
+import { monotonicClock } from '../clock';
+import { ffmpegVersion } from '../media/codec';
+import { FileSource } from '../media/source';
+import { CsvWriter } from '../metrics/csv';
+import { tryJoin } from '../metrics/join';
+import { SENDER_COLUMNS, type RunMeta, type SenderFrameRow } from '../metrics/rows';
+import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
+import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
+import { VideoSender } from '../sender/video-sender';
+import { ClockSync } from '../transport/clock-sync';
+import { createSignaling, type SignalingOptions } from '../transport/signaling';
+import { WebRtcPeer } from '../transport/webrtc';
+import { makeLogger, onInterrupt, prepareOutDir, sameClock, selfInfo, UsageError, writeMeta } from './session';
+
+export interface OfferOptions {
+  playFrom: string;
+  loop: boolean;
+  duration: number | null;
+  bitrate: number;
+  keyint: number;
+  preset: string;
+  tune: string;
+  vbvBufferMs: number;
+  width?: number;
+  height?: number;
+  mtu: number;
+  out: string;
+  verbose: boolean;
+  iceHost: string;
+  connectTimeout: number;
+  peerTimeout: number;
+  signaling: SignalingOptions;
+}
+
+/** RTCP report interval (RFC 3550 allows shorter than 5 s for high-bandwidth sessions). */
+const RTCP_INTERVAL_MS = 1000;
+
+export async function runOffer(o: OfferOptions): Promise<number> {
+  const clock = monotonicClock;
+  const log = makeLogger(o.verbose, 'offer');
+  const outDir = prepareOutDir(o.out);
+  const source = await FileSource.open(o.playFrom, {
+    loop: o.loop,
+    durationS: o.duration,
+    width: o.width,
+    height: o.height,
+  });
+  log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
+
+  const self = selfInfo();
+  const meta: RunMeta = {
+    role: 'sender',
+    command: process.argv.slice(1),
+    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: '0.24.4' },
+    options: { ...o, signaling: { ...o.signaling } },
+    self,
+    peer: null,
+    clock: null,
+    started_ms: clock.now(),
+    ended_ms: null,
+    complete: false,
+    incomplete_reason: 'did not finish',
+    counters: {},
+  };
+  writeMeta(outDir, meta);
+
+  const signaling = createSignaling(o.signaling);
+  const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+  let csv: CsvWriter<SenderFrameRow> | null = null;
+  let sender: VideoSender | null = null;
+  let finished = false;
+  let stopReason: string | null = null;
+  let exitCode = 0;
+  let srTimer: NodeJS.Timeout | null = null;
+  let watchdog: NodeJS.Timeout | null = null;
+
+  const stop = (reason: string, code: number) => {
+    // Once streaming ended normally, the peer leaving is the expected end.
+    if (stopReason || finished) return;
+    stopReason = reason;
+    exitCode = code;
+    source.stop();
+  };
+  onInterrupt((sig) => stop(`interrupted (${sig})`, 130));
+
+  try {
+    await signaling.connect('offer', o.connectTimeout * 1000);
+    const sdp = await peer.createOffer(1);
+    await signaling.send({ type: 'offer', sdp, info: self });
+    const answer = await signaling.receive(o.connectTimeout * 1000);
+    if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`);
+    meta.peer = answer.info;
+    await peer.acceptAnswer(answer.sdp);
+    await peer.connected(o.connectTimeout * 1000);
+    const media = peer.negotiated();
+    log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
+
+    csv = new CsvWriter<SenderFrameRow>(join(outDir, 'sender-frames.csv'), SENDER_COLUMNS);
+    const rows = csv;
+    let transportSeq = 0;
+    sender = new VideoSender({
+      stream: 'primary',
+      ssrc: media.ssrcs[0],
+      payloadType: media.payloadType,
+      mtu: o.mtu,
+      keyintFrames: o.keyint,
+      clock,
+      encoder: {
+        width: source.width,
+        height: source.height,
+        fps: source.fps,
+        bitrateBps: o.bitrate,
+        vbvBufferMs: o.vbvBufferMs,
+        preset: o.preset,
+        tune: o.tune,
+      },
+      send: (p) => peer.sendRtp(p),
+      onFrameDone: (row) => rows.write(row),
+      nextTransportSeq: () => (transportSeq = (transportSeq + 1) & 0xffff),
+    });
+    const s = sender;
+
+    // RTCP: SR every second; RRs give RTT and liveness; clock echoes give the clock offset.
+    const clockSync = new ClockSync();
+    let lastRtcpMs = clock.now();
+    let lastRttMs: number | null = null;
+    const wallAtStart = Date.now() - clock.now();
+    const sendSr = () => {
+      const now = clock.now();
+      const ntp = ntpFromMs(wallAtStart + now);
+      clockSync.srSent(ntpMiddle32(ntp), now);
+      peer.sendRtcp(
+        serializeRtcpCompound([
+          {
+            type: 'sr',
+            ssrc: media.ssrcs[0],
+            ntpSec: ntp.sec,
+            ntpFrac: ntp.frac,
+            rtpTimestamp: s.rtpTimestampAt(now),
+            packetCount: s.packetsSent,
+            octetCount: s.payloadBytesSent,
+            reports: [],
+          },
+        ]),
+      );
+    };
+    srTimer = setInterval(sendSr, RTCP_INTERVAL_MS);
+    sendSr();
+    peer.onRtcp = (buf, arrivalMs) => {
+      let packets;
+      try {
+        packets = parseRtcpCompound(buf);
+      } catch {
+        return;
+      }
+      lastRtcpMs = arrivalMs;
+      for (const p of packets) {
+        if (p.type === 'rr') {
+          for (const rb of p.reports) {
+            if (rb.lsr !== 0) lastRttMs = rttFromReportBlock(ntpMiddle32(ntpFromMs(wallAtStart + arrivalMs)), rb.lsr, rb.dlsr);
+          }
+        } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
+          const m = decodeAppMessage(p.data);
+          if (m?.kind === 'clock-echo') clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
+        } else if (p.type === 'bye') {
+          stop('the receiver left (RTCP BYE)', 3);
+        }
+      }
+    };
+    peer.onDisconnect = (state) => stop(`the peer disappeared (connection ${state})`, 3);
+    signaling.onClose(() => stop('the peer disappeared (signaling closed)', 3));
+    watchdog = setInterval(() => {
+      if (clock.now() - lastRtcpMs > o.peerTimeout * 1000) {
+        stop(`the peer disappeared (no RTCP for ${o.peerTimeout} s)`, 3);
+      }
+    }, 250);
+
+    log('streaming');
+    await source.run(clock, (cap) => s.onCapture(cap));
+    if (!stopReason) {
+      const drained = await s.drain(5000);
+      if (!drained) log('pacer did not drain within 5 s');
+    }
+    finished = !stopReason;
+    meta.clock = sameClock(self, meta.peer)
+      ? { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 }
+      : clockSync.relation();
+    meta.counters = {
+      frames_encoded: s.framesEncoded,
+      frames_dropped: s.framesDropped,
+      packets_sent: s.packetsSent,
+      payload_bytes_sent: s.payloadBytesSent,
+      last_rtt_ms: lastRttMs ?? -1,
+    };
+  } finally {
+    if (srTimer) clearInterval(srTimer);
+    if (watchdog) clearInterval(watchdog);
+    sender?.stop();
+    if (sender && finished) {
+      // RTCP BYE (RFC 3550 §6.6), sent a few times: it is our end-of-stream marker.
+      const bye = serializeRtcpCompound([{ type: 'bye', ssrcs: [peer.negotiated().ssrcs[0]], reason: 'end of stream' }]);
+      for (let i = 0; i < 3; i++) peer.sendRtcp(bye);
+      await signaling.send({ type: 'bye', reason: 'end of stream' }).catch(() => {});
+    }
+    await csv?.close();
+    meta.ended_ms = clock.now();
+    meta.complete = finished;
+    meta.incomplete_reason = finished ? null : (stopReason ?? 'error');
+    writeMeta(outDir, meta);
+    await new Promise((r) => setTimeout(r, 100));
+    signaling.close();
+    await peer.close();
+  }
+  const joined = tryJoin(outDir);
+  if (joined) log(`joined ${joined}`);
+  if (stopReason) throw new UsageError(stopReason, exitCode);
+  return 0;
+}

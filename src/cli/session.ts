@@ -1,0 +1,108 @@
+/**
+ * What both peers' commands share: the output directory, run metadata, the end of a
+ * run (normal, peer gone, interrupted) and the rule that every failure is one line on
+ * stderr and a non-zero exit, with whatever was measured flushed first.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { PeerInfo, RunMeta } from '../metrics/rows';
+
+export const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** An error the user can act on: printed as one line, exit code given. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export function selfInfo(): PeerInfo {
+  let bootId = 'unknown';
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // Not Linux: clocks are then never assumed shared.
+  }
+  return { hostname: hostname(), bootId, pid: process.pid, version: VERSION };
+}
+
+export function sameClock(a: PeerInfo, b: PeerInfo | null): boolean {
+  return !!b && a.bootId !== 'unknown' && a.bootId === b.bootId;
+}
+
+/** Creates (if needed) and checks the output directory before anything runs. */
+export function prepareOutDir(dir: string): string {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error('exists and is not a directory');
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write to --out ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return dir;
+}
+
+export function writeMeta(dir: string, meta: RunMeta): void {
+  writeFileSync(join(dir, `${meta.role}-meta.json`), JSON.stringify(meta, null, 2) + '\n');
+}
+
+export function readMeta(dir: string, role: 'sender' | 'receiver'): RunMeta | null {
+  const p = join(dir, `${role}-meta.json`);
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as RunMeta;
+  } catch {
+    return null;
+  }
+}
+
+export function parseIntOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?\d+(\.\d+)?(e\d+)?$/i.test(v.trim()) || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(`${name} must be a number between ${min} and ${max}, got '${v}'`);
+    }
+    return Math.round(n);
+  };
+}
+
+export function parseFloatOption(name: string, min: number, max = Number.MAX_VALUE) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(`${name} must be a number between ${min} and ${max}, got '${v}'`);
+    }
+    return n;
+  };
+}
+
+/** Verbose logging to stderr (stdout may carry SDP), with the time on our clock. */
+export function makeLogger(verbose: boolean, tag: string): (msg: string) => void {
+  return verbose ? (msg) => process.stderr.write(`[${tag} ${new Date().toISOString().slice(11, 23)}] ${msg}\n`) : () => {};
+}
+
+/**
+ * Runs `onStop` once on SIGINT/SIGTERM so files are flushed and closed; a second
+ * signal exits at once.
+ */
+export function onInterrupt(onStop: (signal: string) => void): void {
+  let seen = false;
+  const handler = (signal: string) => {
+    if (seen) process.exit(130);
+    seen = true;
+    onStop(signal);
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}

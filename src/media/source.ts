@@ -1,0 +1,142 @@
+/**
+ * A real-time source from a file: pictures are released at the file's own timestamps
+ * (never faster), on drift-compensated timers — each release is scheduled against the
+ * ideal timeline t0 + pts, not against the previous release, so timer lateness does
+ * not accumulate. Decoding and scaling run ahead in a small prefetch queue (on
+ * libuv's pool, through beamcoder) so a release is never waiting for FFmpeg.
+ */
+import type { Clock } from '../clock';
+import { MediaError, Scaler, VideoFileReader, type VideoFrame, type VideoInfo } from './codec';
+
+export interface CapturedFrame {
+  /** Picture number since the start of the run (keeps growing across loops). */
+  frameId: number;
+  /** Index of the picture in the file. */
+  sourceIndex: number;
+  frame: VideoFrame;
+  /** When the picture was handed on (our clock, ms). */
+  captureMs: number;
+}
+
+export interface SourceOptions {
+  loop: boolean;
+  /** Stop after this many seconds of media (null: the file's length, or forever when looping). */
+  durationS: number | null;
+  width?: number;
+  height?: number;
+}
+
+const PREFETCH = 4;
+
+export class FileSource {
+  private scaler: Scaler | null = null;
+  private queue: { frame: VideoFrame; ptsS: number; sourceIndex: number }[] = [];
+  private fileEnded = false;
+  private filling: Promise<void> | null = null;
+  private stopped = false;
+  private loopOffsetS = 0;
+  private lastPtsS = 0;
+  private sourceIndex = 0;
+  private firstPtsS: number | null = null;
+  private frameDurS: number;
+  readonly width: number;
+  readonly height: number;
+
+  private constructor(
+    private readonly reader: VideoFileReader,
+    private readonly opts: SourceOptions,
+  ) {
+    this.width = even(opts.width ?? reader.info.width);
+    this.height = even(opts.height ?? reader.info.height);
+    this.frameDurS = 1 / reader.info.fps;
+  }
+
+  static async open(path: string, opts: SourceOptions): Promise<FileSource> {
+    const reader = await VideoFileReader.open(path);
+    const src = new FileSource(reader, opts);
+    await src.fill();
+    if (src.queue.length === 0) throw new MediaError(`no picture could be decoded from ${path}`);
+    return src;
+  }
+
+  get info(): VideoInfo {
+    return this.reader.info;
+  }
+
+  get fps(): number {
+    return this.reader.info.fps;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Releases pictures at their timestamps until the end (or duration, or stop()).
+   * `onFrame` must not block: it gets the picture and returns.
+   */
+  async run(clock: Clock, onFrame: (f: CapturedFrame) => void): Promise<void> {
+    const t0 = clock.now();
+    let frameId = 0;
+    for (;;) {
+      if (this.stopped) return;
+      if (this.queue.length === 0) {
+        await this.fill();
+        if (this.queue.length === 0) return;
+      }
+      const next = this.queue[0];
+      const mediaS = next.ptsS - (this.firstPtsS ?? 0);
+      if (this.opts.durationS !== null && mediaS >= this.opts.durationS - 1e-6) return;
+      const due = t0 + mediaS * 1000;
+      const wait = due - clock.now();
+      if (wait > 1) await sleep(wait - 0.5);
+      while (clock.now() < due) await sleep(0);
+      if (this.stopped) return;
+      this.queue.shift();
+      onFrame({ frameId: frameId++, sourceIndex: next.sourceIndex, frame: next.frame, captureMs: clock.now() });
+      if (!this.filling) this.filling = this.fill().finally(() => (this.filling = null));
+    }
+  }
+
+  private async fill(): Promise<void> {
+    while (this.queue.length < PREFETCH && !this.stopped) {
+      let tf = this.fileEnded ? null : await this.reader.next();
+      if (!tf) {
+        if (!this.opts.loop || this.sourceIndex === 0) {
+          this.fileEnded = true;
+          return;
+        }
+        // Loop: restart the file and continue the timeline one frame after the last picture.
+        this.loopOffsetS = this.lastPtsS + this.frameDurS;
+        this.sourceIndex = 0;
+        this.firstInFile = null;
+        await this.reader.rewind();
+        tf = await this.reader.next();
+        if (!tf) return;
+      }
+      if (this.firstInFile === null) this.firstInFile = tf.ptsS;
+      const ptsS = this.loopOffsetS + (tf.ptsS - this.firstInFile);
+      if (this.firstPtsS === null) this.firstPtsS = ptsS;
+      this.lastPtsS = ptsS;
+      let frame = tf.frame;
+      if (Scaler.needed(frame, this.width, this.height)) {
+        this.scaler ??= await Scaler.create(
+          { width: frame.width, height: frame.height, pixFmt: frame.format ?? 'yuv420p' },
+          { width: this.width, height: this.height },
+        );
+        frame = await this.scaler.scale(frame);
+      }
+      this.queue.push({ frame, ptsS, sourceIndex: this.sourceIndex++ });
+    }
+  }
+
+  private firstInFile: number | null = null;
+}
+
+function even(n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}

@@ -1,0 +1,126 @@
+/**
+ * The CSV rows and run metadata, in one place. Times are milliseconds on the writer's
+ * monotonic clock (CLOCK_MONOTONIC, shared by all processes of one host); the join
+ * moves receiver times onto the sender's clock with the offset in the run metadata.
+ */
+import type { StreamKind } from '../rtp/types';
+
+/** One row per encoded frame per stream, written by the sender. */
+export interface SenderFrameRow {
+  frame_id: number;
+  stream: StreamKind;
+  /** Index of the picture in the source file (frame ids keep growing when looping). */
+  source_index: number;
+  frame_type: 'I' | 'P' | '';
+  size_bytes: number;
+  qp: number | '';
+  packets: number;
+  rtp_timestamp: number;
+  capture_ms: number;
+  encode_start_ms: number | '';
+  encode_end_ms: number | '';
+  pacer_enqueue_ms: number | '';
+  first_sent_ms: number | '';
+  last_sent_ms: number | '';
+  /** Why the frame never left ('' when it was sent): encoder-busy, stopped. */
+  dropped: string;
+}
+
+export type NotRenderedReason = '' | 'superseded' | 'late' | 'undecodable' | 'incomplete' | 'stopped';
+
+/** One row per frame per stream, written by the receiver. */
+export interface ReceiverFrameRow {
+  frame_id: number;
+  stream: StreamKind;
+  frame_type: 'I' | 'P' | '';
+  size_bytes: number;
+  packets: number;
+  duplicates: number;
+  first_recv_ms: number | '';
+  last_recv_ms: number | '';
+  complete_ms: number | '';
+  decode_start_ms: number | '';
+  decode_end_ms: number | '';
+  render_ms: number | '';
+  rendered: 0 | 1;
+  not_rendered_reason: NotRenderedReason;
+  /** Jitter-buffer state when the frame was scheduled: the jitter estimate and the playout delay. */
+  jitter_estimate_ms: number | '';
+  current_delay_ms: number | '';
+}
+
+/** The joined row: sender and receiver columns plus latency components along the frame's last packet. */
+export interface JoinedFrameRow extends Omit<SenderFrameRow, 'dropped'>, Omit<ReceiverFrameRow, 'frame_id' | 'stream' | 'frame_type' | 'size_bytes' | 'packets'> {
+  dropped: string;
+  received_packets: number;
+  /** capture → encode end (includes waiting for the encoder). */
+  encode_ms: number | '';
+  /** encode end → last packet sent (packetization and pacing). */
+  pacer_ms: number | '';
+  /** last packet sent → last packet received. */
+  network_ms: number | '';
+  /** last packet received → decode start (assembly and jitter buffer). */
+  jitter_ms: number | '';
+  decode_ms: number | '';
+  /** decode end → render (waiting for the render time). */
+  render_wait_ms: number | '';
+  /** capture → render. */
+  e2e_ms: number | '';
+}
+
+/** Who a peer is, exchanged in signaling so the join knows whether clocks are shared. */
+export interface PeerInfo {
+  hostname: string;
+  /** /proc/sys/kernel/random/boot_id: equal ids mean one kernel, hence one CLOCK_MONOTONIC. */
+  bootId: string;
+  pid: number;
+  version: string;
+}
+
+export interface ClockRelation {
+  /** receiver_clock − sender_clock, ms. */
+  offsetMs: number;
+  method: 'shared-monotonic-clock' | 'rtcp-round-trip' | 'not-estimated';
+  /** Uncertainty bound (half the round trip of the best sample), ms; 0 when shared. */
+  uncertaintyMs: number;
+  samples: number;
+}
+
+export interface RunMeta {
+  role: 'sender' | 'receiver';
+  command: string[];
+  versions: Record<string, string>;
+  options: Record<string, unknown>;
+  self: PeerInfo;
+  peer: PeerInfo | null;
+  clock: ClockRelation | null;
+  started_ms: number;
+  ended_ms: number | null;
+  complete: boolean;
+  incomplete_reason: string | null;
+  counters: Record<string, number>;
+}
+
+/** Column order of each CSV (every field of its row type, checked by the compiler). */
+function columns<Row>() {
+  return <K extends (keyof Row & string)[]>(...cols: K & ([keyof Row] extends [K[number]] ? unknown : 'missing column')) => cols;
+}
+
+export const SENDER_COLUMNS = columns<SenderFrameRow>()(
+  'frame_id', 'stream', 'source_index', 'frame_type', 'size_bytes', 'qp', 'packets', 'rtp_timestamp',
+  'capture_ms', 'encode_start_ms', 'encode_end_ms', 'pacer_enqueue_ms', 'first_sent_ms', 'last_sent_ms', 'dropped',
+);
+
+export const RECEIVER_COLUMNS = columns<ReceiverFrameRow>()(
+  'frame_id', 'stream', 'frame_type', 'size_bytes', 'packets', 'duplicates', 'first_recv_ms', 'last_recv_ms',
+  'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered', 'not_rendered_reason',
+  'jitter_estimate_ms', 'current_delay_ms',
+);
+
+export const JOINED_COLUMNS = columns<JoinedFrameRow>()(
+  'frame_id', 'stream', 'source_index', 'frame_type', 'size_bytes', 'qp', 'packets', 'received_packets', 'duplicates',
+  'rtp_timestamp', 'capture_ms', 'encode_start_ms', 'encode_end_ms', 'pacer_enqueue_ms', 'first_sent_ms', 'last_sent_ms',
+  'first_recv_ms', 'last_recv_ms', 'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered',
+  'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms',
+  'encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms',
+);

@@ -1,0 +1,41 @@
+/**
+ * Our messages inside RTCP PSFB FMT 15 application-layer feedback (identifier 'TBED',
+ * carried the way REMB is, draft-alvestrand-rmcat-remb §2.2). The first data byte
+ * says which message follows.
+ */
+export const APP_IDENTIFIER = 'TBED';
+
+export type AppMessage =
+  /**
+   * Receiver → sender, sent at once on every SR: lets the sender estimate the offset
+   * between the two monotonic clocks NTP-style (t0 SR sent, t1 SR received, t2 this
+   * sent, t3 this received), for peers on different hosts.
+   */
+  | { kind: 'clock-echo'; lsr: number; receivedMs: number; sentMs: number };
+
+const KIND_CLOCK_ECHO = 1;
+
+export function encodeAppMessage(m: AppMessage): Buffer {
+  switch (m.kind) {
+    case 'clock-echo': {
+      const b = Buffer.alloc(24);
+      b[0] = KIND_CLOCK_ECHO;
+      b.writeUInt32BE(m.lsr >>> 0, 4);
+      b.writeDoubleBE(m.receivedMs, 8);
+      b.writeDoubleBE(m.sentMs, 16);
+      return b;
+    }
+  }
+}
+
+/** Null for messages we do not know (a newer peer); never throws on short input. */
+export function decodeAppMessage(data: Buffer): AppMessage | null {
+  if (data.length < 1) return null;
+  switch (data[0]) {
+    case KIND_CLOCK_ECHO:
+      if (data.length < 24) return null;
+      return { kind: 'clock-echo', lsr: data.readUInt32BE(4), receivedMs: data.readDoubleBE(8), sentMs: data.readDoubleBE(16) };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Signaling in the spirit of aiortc's contrib/signaling: copy-and-paste (stdout/stdin),
+ * tcp-socket and unix-socket, newline-delimited JSON. As in aiortc the side that
+ * speaks first (the offerer) listens; unlike aiortc the answerer retries its connect
+ * until the deadline, so the two commands may be started in either order. The socket
+ * stays open for the whole run: its closing is how a vanished peer is noticed fast.
+ */
+import * as net from 'node:net';
+import * as readline from 'node:readline';
+import { existsSync, unlinkSync } from 'node:fs';
+import type { PeerInfo } from '../metrics/rows';
+
+export type SignalMessage =
+  | { type: 'offer'; sdp: string; info: PeerInfo }
+  | { type: 'answer'; sdp: string; info: PeerInfo }
+  | { type: 'bye'; reason: string };
+
+export type SignalingKind = 'copy-and-paste' | 'tcp-socket' | 'unix-socket';
+
+export interface SignalingOptions {
+  kind: SignalingKind;
+  host: string;
+  port: number;
+  path: string;
+}
+
+export class SignalingError extends Error {
+  override name = 'SignalingError';
+}
+
+export interface Signaling {
+  /** Offerer listens, answerer connects; resolves when a peer is there (or at once for copy-and-paste). */
+  connect(role: 'offer' | 'answer', timeoutMs: number): Promise<void>;
+  send(msg: SignalMessage): Promise<void>;
+  /** The next message; rejects on timeout or when the channel closes first. */
+  receive(timeoutMs: number): Promise<SignalMessage>;
+  /** Called once if the channel closes while the run is still going. */
+  onClose(cb: () => void): void;
+  close(): void;
+}
+
+export function createSignaling(opts: SignalingOptions): Signaling {
+  switch (opts.kind) {
+    case 'copy-and-paste':
+      return new CopyAndPasteSignaling();
+    case 'tcp-socket':
+      return new SocketSignaling({ host: opts.host, port: opts.port }, `${opts.host}:${opts.port}`);
+    case 'unix-socket':
+      return new SocketSignaling({ path: opts.path }, opts.path);
+  }
+}
+
+export function parseSignalMessage(line: string): SignalMessage {
+  let m: unknown;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    throw new SignalingError('malformed signaling message (not JSON)');
+  }
+  const o = m as Record<string, unknown>;
+  if ((o?.type === 'offer' || o?.type === 'answer') && typeof o.sdp === 'string' && typeof o.info === 'object') {
+    return o as unknown as SignalMessage;
+  }
+  if (o?.type === 'bye') return { type: 'bye', reason: String(o.reason ?? '') };
+  throw new SignalingError('malformed signaling message (expected an offer, answer or bye)');
+}
+
+/** Delivers received lines to waiting receive() calls in order. */
+class LineQueue {
+  private lines: string[] = [];
+  private waiters: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  private ended: Error | null = null;
+
+  push(line: string): void {
+    const w = this.waiters.shift();
+    if (w) w.resolve(line);
+    else this.lines.push(line);
+  }
+
+  end(err: Error): void {
+    this.ended = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  next(timeoutMs: number, what: string): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.reject(this.ended);
+    return new Promise((resolve, reject) => {
+      const w = {
+        resolve: (l: string) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new SignalingError(`no ${what} within ${Math.round(timeoutMs / 1000)} s (is the other peer running?)`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+}
+
+class SocketSignaling implements Signaling {
+  private socket: net.Socket | null = null;
+  private server: net.Server | null = null;
+  private readonly queue = new LineQueue();
+  private closeCb: () => void = () => {};
+  private closing = false;
+
+  constructor(
+    private readonly address: { host: string; port: number } | { path: string },
+    private readonly label: string,
+  ) {}
+
+  async connect(role: 'offer' | 'answer', timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    if (role === 'offer') {
+      await this.listen();
+      this.adopt(await this.accept(deadline));
+    } else {
+      this.adopt(await this.dialUntil(deadline));
+    }
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer();
+      this.server = server;
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new SignalingError(`cannot listen for signaling on ${this.label} (${e.code ?? e.message})`)),
+      );
+      if ('path' in this.address) {
+        if (existsSync(this.address.path)) unlinkSync(this.address.path);
+        server.listen(this.address.path, () => resolve());
+      } else {
+        server.listen(this.address.port, this.address.host, () => resolve());
+      }
+    });
+  }
+
+  private accept(deadline: number): Promise<net.Socket> {
+    const server = this.server!;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new SignalingError(`no peer connected to ${this.label} within ${Math.round((deadline - Date.now() + 999) / 1000)} s`));
+      }, Math.max(0, deadline - Date.now()));
+      server.once('connection', (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+    });
+  }
+
+  private async dialUntil(deadline: number): Promise<net.Socket> {
+    for (;;) {
+      try {
+        return await new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect(this.address as net.NetConnectOpts);
+          s.once('connect', () => resolve(s));
+          s.once('error', reject);
+        });
+      } catch (e) {
+        if (Date.now() > deadline) {
+          throw new SignalingError(`cannot reach the offerer at ${this.label} (${(e as NodeJS.ErrnoException).code ?? e})`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private adopt(socket: net.Socket): void {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    const rl = readline.createInterface({ input: socket });
+    rl.on('line', (l) => this.queue.push(l));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.queue.end(new SignalingError('the signaling connection closed (peer gone)'));
+      if (!this.closing) this.closeCb();
+    });
+  }
+
+  send(msg: SignalMessage): Promise<void> {
+    const s = this.socket;
+    if (!s || s.destroyed) return Promise.reject(new SignalingError('signaling channel is closed'));
+    return new Promise((resolve) => s.write(JSON.stringify(msg) + '\n', () => resolve()));
+  }
+
+  async receive(timeoutMs: number): Promise<SignalMessage> {
+    return parseSignalMessage(await this.queue.next(timeoutMs, 'message from the peer'));
+  }
+
+  onClose(cb: () => void): void {
+    this.closeCb = cb;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket?.end();
+    this.socket?.destroy();
+    this.server?.close();
+    if ('path' in this.address && this.server && existsSync(this.address.path)) {
+      try {
+        unlinkSync(this.address.path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** SDP on stdout, one JSON line; the peer's JSON line read from stdin (aiortc's copy-and-paste). */
+class CopyAndPasteSignaling implements Signaling {
+  private readonly queue = new LineQueue();
+  private rl: readline.Interface | null = null;
+
+  async connect(): Promise<void> {
+    this.rl = readline.createInterface({ input: process.stdin });
+    this.rl.on('line', (l) => {
+      if (l.trim()) this.queue.push(l.trim());
+    });
+    this.rl.on('close', () => this.queue.end(new SignalingError('standard input closed before the peer message arrived')));
+  }
+
+  async send(msg: SignalMessage): Promise<void> {
+    if (msg.type === 'bye') return;
+    process.stderr.write('-- Please send this message to the remote party (one line) --\n');
+    process.stdout.write(JSON.stringify(msg) + '\n');
+  }
+
+  async receive(timeoutMs: number): Promise<SignalMessage> {
+    process.stderr.write('-- Please enter a message from the remote party --\n');
+    return parseSignalMessage(await this.queue.next(timeoutMs, 'message on standard input'));
+  }
+
+  onClose(): void {}
+
+  close(): void {
+    this.rl?.close();
+  }
+}

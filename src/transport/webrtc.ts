@@ -1,0 +1,323 @@
+/**
+ * The one werift adapter. werift does ICE, DTLS-SRTP and SDP; the media layer
+ * (packetization, pacing, RTCP, reception) is ours. Every use of werift internals is
+ * here, checked by test/transport/webrtc.test.ts so a werift upgrade fails loudly:
+ *
+ * - RTCDtlsTransport.prototype.startSrtp is replaced so that decrypted RTP and RTCP
+ *   reach our handlers as raw buffers, below werift's RTCP parser (which drops our
+ *   PSFB FMT 15 and other unknown feedback) and its router (which would otherwise
+ *   run its own NACK/RTCP machinery on our streams);
+ * - packets are encrypted with the transport's `srtp`/`srtcp` sessions and sent on the
+ *   nominated ICE pair (`iceTransport.connection.send`), bypassing RTCRtpSender
+ *   (no pacer, rewrites SSRC/PT, random SR timers);
+ * - the UDP socket behind the nominated pair gets larger kernel buffers.
+ */
+import * as werift from 'werift';
+import { monotonicClock, type Clock } from '../clock';
+import { EXT_ID, EXT_URI } from '../rtp/types';
+
+/** What the two peers agreed on, read from the SDP. */
+export interface NegotiatedMedia {
+  /** One SSRC per video stream, in m-line order (primary first). */
+  ssrcs: number[];
+  payloadType: number;
+}
+
+export interface PeerOptions {
+  /** Address used as the only host candidate (loopback by default; a namespace's veth address across hosts). */
+  iceHost: string;
+  clock?: Clock;
+  /** Kernel socket buffers (bytes); werift's default is the OS default (~200 kB). */
+  socketBufferBytes?: number;
+}
+
+export type PacketHandler = (packet: Buffer, arrivalMs: number) => void;
+
+/** Thrown for malformed SDP, failed negotiation or a connection that never comes up. */
+export class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+const H264_FMTP = 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f';
+
+interface SrtpSessionLike {
+  encrypt(payload: Buffer, header: RtpHeaderLike): Buffer;
+  decrypt(buf: Buffer): Buffer;
+}
+interface SrtcpSessionLike {
+  encrypt(raw: Buffer): Buffer;
+  decrypt(buf: Buffer): Buffer;
+}
+interface RtpHeaderLike {
+  ssrc: number;
+  sequenceNumber: number;
+  serializeSize: number;
+  serialize(size: number): Buffer;
+}
+/** The werift internals we touch, typed once so a rename breaks the build or the adapter test. */
+interface DtlsInternals {
+  srtpStarted: boolean;
+  srtp: SrtpSessionLike;
+  srtcp: SrtcpSessionLike;
+  updateSrtpSession(): void;
+  iceTransport: { connection: IceConnectionInternals };
+}
+interface IceConnectionInternals {
+  onData: { subscribe(fn: (data: Buffer) => void): unknown };
+  send(data: Buffer): Promise<void>;
+  nominated?: { protocol?: { transport?: { socket?: import('node:dgram').Socket } } };
+}
+
+interface Tap {
+  onRtp: PacketHandler;
+  onRtcp: PacketHandler;
+  clock: Clock;
+}
+
+const taps = new WeakMap<object, Tap>();
+let patched = false;
+
+/** Installs our SRTP receive path on werift's DTLS transport (idempotent). */
+export function installSrtpTap(): void {
+  if (patched) return;
+  const proto = (werift.RTCDtlsTransport as unknown as { prototype: Record<string, unknown> }).prototype;
+  if (typeof proto.startSrtp !== 'function' || typeof proto.updateSrtpSession !== 'function') {
+    throw new Error('werift changed: RTCDtlsTransport.startSrtp/updateSrtpSession not found (adapter needs updating)');
+  }
+  proto.startSrtp = function startSrtp(this: DtlsInternals) {
+    if (this.srtpStarted) return;
+    this.srtpStarted = true;
+    this.updateSrtpSession();
+    this.iceTransport.connection.onData.subscribe((data: Buffer) => {
+      // Looked up per packet: the peer registers its tap when it learns of the transport,
+      // which may be after DTLS came up; nothing is listening before that anyway.
+      const tap = taps.get(this);
+      if (!tap) return;
+      const arrivalMs = tap.clock.now();
+      // RFC 7983 demultiplexing: RTP/RTCP first byte in 128..191.
+      if (data.length < 12 || data[0] < 128 || data[0] > 191) return;
+      // RFC 5761: RTCP packet types 192..223 occupy the second byte.
+      const pt = data[1];
+      try {
+        if (pt >= 192 && pt <= 223) tap.onRtcp(this.srtcp.decrypt(data), arrivalMs);
+        else tap.onRtp(this.srtp.decrypt(data), arrivalMs);
+      } catch {
+        // Authentication failures and garbage are dropped, as werift itself does.
+      }
+    });
+  };
+  patched = true;
+}
+
+/** Byte length of an RTP header (fixed part, CSRCs, extension) at the start of `buf`. */
+function rtpHeaderLength(buf: Buffer): number {
+  const cc = buf[0] & 0x0f;
+  let len = 12 + 4 * cc;
+  if (buf[0] & 0x10) len += 4 + 4 * buf.readUInt16BE(len + 2);
+  return len;
+}
+
+export class WebRtcPeer {
+  onRtp: PacketHandler = () => {};
+  onRtcp: PacketHandler = () => {};
+  /** Called once when the connection fails or closes after having been up. */
+  onDisconnect: (state: string) => void = () => {};
+
+  private dtls: DtlsInternals | undefined;
+  private role: 'offer' | 'answer' = 'answer';
+  private closed = false;
+  private readonly clock: Clock;
+  bytesSent = 0;
+  packetsSent = 0;
+
+  private constructor(
+    private readonly pc: werift.RTCPeerConnection,
+    private readonly opts: PeerOptions,
+  ) {
+    this.clock = opts.clock ?? monotonicClock;
+    pc.connectionStateChange.subscribe((state) => {
+      if ((state === 'failed' || state === 'closed' || state === 'disconnected') && !this.closed) {
+        this.onDisconnect(state);
+      }
+    });
+  }
+
+  static create(opts: PeerOptions): WebRtcPeer {
+    installSrtpTap();
+    const pc = new werift.RTCPeerConnection({
+      iceServers: [],
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: [opts.iceHost],
+      bundlePolicy: 'max-bundle',
+      codecs: {
+        video: [
+          new werift.RTCRtpCodecParameters({
+            mimeType: 'video/H264',
+            clockRate: 90000,
+            // Our own receiver does NACK/PLI/feedback: werift must not.
+            rtcpFeedback: [],
+            parameters: H264_FMTP,
+          }),
+        ],
+      },
+      headerExtensions: {
+        video: [
+          new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.absSendTime, id: EXT_ID.absSendTime }),
+          new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.transportWideSeq, id: EXT_ID.transportWideSeq }),
+          new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.frameMarking, id: EXT_ID.frameMarking }),
+        ],
+      },
+    });
+    return new WebRtcPeer(pc, opts);
+  }
+
+  /** Offerer: one send-only video m-line per stream, all bundled on one transport. */
+  async createOffer(streams: number): Promise<string> {
+    this.role = 'offer';
+    for (let i = 0; i < streams; i++) this.pc.addTransceiver('video', { direction: 'sendonly' });
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.registerTap();
+    await this.gathered();
+    return this.localSdp();
+  }
+
+  /** Answerer: accepts the offer (its stream count decides single or dual) and returns the answer. */
+  async acceptOffer(sdp: string): Promise<string> {
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    } catch (e) {
+      throw new TransportError(`malformed SDP offer (${firstLine(e)})`);
+    }
+    this.registerTap();
+    if (this.pc.getTransceivers().length === 0) throw new TransportError('the offer has no video stream');
+    for (const t of this.pc.getTransceivers()) t.setDirection('recvonly');
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    await this.gathered();
+    return this.localSdp();
+  }
+
+  async acceptAnswer(sdp: string): Promise<void> {
+    try {
+      await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (e) {
+      throw new TransportError(`malformed SDP answer (${firstLine(e)})`);
+    }
+  }
+
+  /** Resolves when DTLS-SRTP is up; rejects after `timeoutMs`. */
+  async connected(timeoutMs: number): Promise<void> {
+    const dtls = this.registerTap();
+    const deadline = Date.now() + timeoutMs;
+    while (!(dtls.state === 'connected' && dtls.srtpStarted)) {
+      if (this.pc.connectionState === 'failed') throw new TransportError('ICE/DTLS connection failed');
+      if (Date.now() > deadline) {
+        throw new TransportError(`the peer did not connect within ${Math.round(timeoutMs / 1000)} s`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const socket = dtls.iceTransport.connection.nominated?.protocol?.transport?.socket;
+    const size = this.opts.socketBufferBytes ?? 4 * 1024 * 1024;
+    if (socket) {
+      try {
+        socket.setRecvBufferSize(size);
+        socket.setSendBufferSize(size);
+      } catch {
+        // The kernel caps these at net.core.rmem_max; a smaller buffer only risks drops under bursts.
+      }
+    }
+  }
+
+  /**
+   * What was negotiated: the media SSRCs per m-line (the offerer's, which is the sending
+   * side: announced in its SDP as `a=ssrc:`) and the H.264 payload type.
+   */
+  negotiated(): NegotiatedMedia {
+    const offerSdp = (this.role === 'offer' ? this.pc.localDescription : this.pc.remoteDescription)?.sdp ?? '';
+    const ssrcs: number[] = [];
+    for (const section of offerSdp.split(/\r?\nm=/).slice(1)) {
+      const m = /a=ssrc:(\d+)/.exec(section);
+      if (!m) throw new TransportError('the offer has a video stream without an SSRC');
+      ssrcs.push(Number(m[1]));
+    }
+    let payloadType = -1;
+    for (const t of this.pc.getTransceivers()) {
+      const codec = t.codecs.find((c) => c.mimeType.toLowerCase() === 'video/h264');
+      if (codec) payloadType = codec.payloadType;
+    }
+    if (payloadType < 0 || ssrcs.length === 0) throw new TransportError('H.264 video was not negotiated');
+    for (const [name, uri] of Object.entries(EXT_URI) as [keyof typeof EXT_URI, string][]) {
+      const m = new RegExp(`a=extmap:(\\d+)(?:/\\w+)? ${uri.replace(/[.]/g, '\\.')}`).exec(offerSdp);
+      if (!m || Number(m[1]) !== EXT_ID[name]) {
+        throw new TransportError(`the offer does not carry header extension ${uri} with id ${EXT_ID[name]}`);
+      }
+    }
+    return { ssrcs, payloadType };
+  }
+
+  /** Sends one RTP packet we serialized (header with our extensions + payload). */
+  sendRtp(packet: Buffer): void {
+    const dtls = this.requireDtls();
+    const hlen = rtpHeaderLength(packet);
+    const header = packet.subarray(0, hlen);
+    const enc = dtls.srtp.encrypt(packet.subarray(hlen), {
+      ssrc: packet.readUInt32BE(8),
+      sequenceNumber: packet.readUInt16BE(2),
+      serializeSize: hlen,
+      serialize: () => header,
+    });
+    this.bytesSent += packet.length;
+    this.packetsSent++;
+    dtls.iceTransport.connection.send(enc).catch(() => {});
+  }
+
+  /** Sends one (compound) RTCP packet we serialized. */
+  sendRtcp(compound: Buffer): void {
+    const dtls = this.requireDtls();
+    dtls.iceTransport.connection.send(dtls.srtcp.encrypt(compound)).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pc.close().catch(() => {});
+  }
+
+  private registerTap(): DtlsInternals & { state: string } {
+    // max-bundle: one transport carries every stream.
+    const dtls = this.pc.dtlsTransports[0] as unknown as (DtlsInternals & { state: string }) | undefined;
+    if (!dtls) throw new TransportError('no transport was negotiated');
+    if (!taps.has(dtls)) {
+      taps.set(dtls, { clock: this.clock, onRtp: (b, t) => this.onRtp(b, t), onRtcp: (b, t) => this.onRtcp(b, t) });
+    }
+    this.dtls = dtls;
+    return dtls;
+  }
+
+  private requireDtls(): DtlsInternals {
+    if (!this.dtls?.srtpStarted) throw new Error('WebRtcPeer: not connected');
+    return this.dtls;
+  }
+
+  private localSdp(): string {
+    const sdp = this.pc.localDescription?.sdp;
+    if (!sdp) throw new TransportError('no local description');
+    return sdp;
+  }
+
+  private async gathered(): Promise<void> {
+    if (this.pc.iceGatheringState === 'complete') return;
+    await new Promise<void>((resolve) => {
+      const sub = this.pc.iceGatheringStateChange.subscribe((s) => {
+        if (s === 'complete') {
+          sub.unSubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
