@@ -25,6 +25,11 @@ export interface VideoReceiverOptions {
   render: (frame: VideoFrame, frameId: number, renderMs: number) => void;
   /** Called once per frame when its row is final. */
   onFrameDone: (row: ReceiverFrameRow) => void;
+  /**
+   * Playout delay bounds (libwebrtc's playout-delay semantics). min 0 with max ≤ 500 ms
+   * selects libwebrtc's low-latency path: render as soon as decoded, decodes paced 8 ms apart.
+   */
+  playoutDelayMs?: { min: number; max: number };
   /** Called when a packet does not parse as RTP (counted, never fatal). */
   onMalformed?: (err: unknown) => void;
 }
@@ -32,7 +37,7 @@ export interface VideoReceiverOptions {
 export class VideoReceiver {
   readonly stats = new Map<number, ReceiveStatistics>();
   readonly assembler = new FrameAssembler();
-  readonly timing = new Timing();
+  readonly timing: Timing;
   readonly jitter = new JitterEstimator();
   private readonly ifd = new InterFrameDelayVariation();
   private readonly decoder = new H264Decoder();
@@ -52,7 +57,13 @@ export class VideoReceiver {
   framesRendered = 0;
   decoderErrors = 0;
 
-  constructor(private readonly o: VideoReceiverOptions) {}
+  constructor(private readonly o: VideoReceiverOptions) {
+    this.timing = new Timing({
+      startMs: o.clock.now(),
+      minPlayoutDelayMs: o.playoutDelayMs?.min,
+      maxPlayoutDelayMs: o.playoutDelayMs?.max,
+    });
+  }
 
   onRtp(buf: Buffer, arrivalMs: number): void {
     let pkt: RtpPacket;
@@ -209,6 +220,7 @@ export class VideoReceiver {
     const row = this.rowFor(f.frameId, this.o.streams.get(f.ssrc) ?? 'primary');
     const start = this.o.clock.now();
     row.decode_start_ms = start;
+    this.timing.setLastDecodeScheduledTimestamp(start);
     row.jitter_estimate_ms = this.timing.jitterDelayMs();
     row.current_delay_ms = this.timing.currentDelayMs();
     this.decoder

@@ -1,0 +1,85 @@
+/**
+ * Per-run figures from frames.csv: percentiles of e2e and of each latency component,
+ * counted over frames that were rendered (a frame never shown has no e2e).
+ */
+import { readCsv } from './csv';
+
+export const COMPONENTS = ['encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms'] as const;
+
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** Nearest-rank percentile (no interpolation: every value reported was measured). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function percentiles(values: number[]): Percentiles {
+  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    mean: s.length ? s.reduce((a, b) => a + b, 0) / s.length : Number.NaN,
+    max: s.length ? s[s.length - 1] : Number.NaN,
+  };
+}
+
+export interface RunSummary {
+  frames: number;
+  rendered: number;
+  notRendered: Record<string, number>;
+  components: Record<(typeof COMPONENTS)[number], Percentiles>;
+  iFrameE2e: Percentiles;
+  pFrameE2e: Percentiles;
+}
+
+export function summarizeFrames(rows: Record<string, string>[]): RunSummary {
+  const rendered = rows.filter((r) => r.rendered === '1');
+  const notRendered: Record<string, number> = {};
+  for (const r of rows) {
+    if (r.rendered === '1') continue;
+    const why = r.dropped ? `dropped:${r.dropped}` : r.not_rendered_reason || 'unknown';
+    notRendered[why] = (notRendered[why] ?? 0) + 1;
+  }
+  const col = (rs: Record<string, string>[], c: string) => rs.map((r) => Number(r[c]));
+  const components = Object.fromEntries(COMPONENTS.map((c) => [c, percentiles(col(rendered, c))])) as RunSummary['components'];
+  return {
+    frames: rows.length,
+    rendered: rendered.length,
+    notRendered,
+    components,
+    iFrameE2e: percentiles(col(rendered.filter((r) => r.frame_type === 'I'), 'e2e_ms')),
+    pFrameE2e: percentiles(col(rendered.filter((r) => r.frame_type === 'P'), 'e2e_ms')),
+  };
+}
+
+export function summarizeRun(framesCsv: string): RunSummary {
+  return summarizeFrames(readCsv(framesCsv));
+}
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+
+/** A fixed-width table for terminals and the README. */
+export function formatSummary(s: RunSummary): string {
+  const lines = [
+    `frames ${s.frames}, rendered ${s.rendered}` +
+      (Object.keys(s.notRendered).length ? `, not rendered: ${JSON.stringify(s.notRendered)}` : ''),
+    `${'component (ms)'.padEnd(16)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'p99'.padStart(8)}${'mean'.padStart(8)}${'max'.padStart(8)}`,
+  ];
+  const row = (name: string, p: Percentiles) =>
+    `${name.padEnd(16)}${f1(p.p50).padStart(8)}${f1(p.p95).padStart(8)}${f1(p.p99).padStart(8)}${f1(p.mean).padStart(8)}${f1(p.max).padStart(8)}`;
+  for (const c of COMPONENTS) lines.push(row(c.replace(/_ms$/, ''), s.components[c]));
+  lines.push(row('e2e I-frames', s.iFrameE2e));
+  lines.push(row('e2e P-frames', s.pFrameE2e));
+  return lines.join('\n');
+}

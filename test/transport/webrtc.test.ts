@@ -1,0 +1,87 @@
+/**
+ * The werift adapter: these tests fail loudly if werift changes the internals we use
+ * (DTLS transport's startSrtp/srtp/srtcp, the ICE connection's send/onData, the socket
+ * behind the nominated pair) or how it numbers header extensions.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as werift from 'werift';
+import { installSrtpTap, WebRtcPeer } from '../../src/transport/webrtc';
+import { EXT_ID } from '../../src/rtp/types';
+import { serializeRtp, parseRtp } from '../../src/rtp/packet';
+import { parseRtcpCompound, serializeRtcpCompound } from '../../src/rtp/rtcp';
+
+test('werift still has the internals the adapter patches', () => {
+  const proto = (werift.RTCDtlsTransport as unknown as { prototype: Record<string, unknown> }).prototype;
+  assert.equal(typeof proto.startSrtp, 'function');
+  assert.equal(typeof proto.updateSrtpSession, 'function');
+  installSrtpTap();
+  installSrtpTap(); // idempotent
+});
+
+async function connectedPair(streams: number) {
+  const a = WebRtcPeer.create({ iceHost: '127.0.0.1' });
+  const b = WebRtcPeer.create({ iceHost: '127.0.0.1' });
+  const offer = await a.createOffer(streams);
+  const answer = await b.acceptOffer(offer);
+  await a.acceptAnswer(answer);
+  await Promise.all([a.connected(10_000), b.connected(10_000)]);
+  return { a, b, offer };
+}
+
+test('two peers connect over loopback (ICE, DTLS-SRTP); our RTP and our PSFB FMT 15 pass the tap', { timeout: 30_000 }, async () => {
+  const { a, b, offer } = await connectedPair(2);
+  try {
+    assert.match(offer, new RegExp(`a=extmap:${EXT_ID.frameMarking} urn:testbed:rtp-hdrext:frame-id`));
+    const na = a.negotiated();
+    const nb = b.negotiated();
+    assert.deepEqual(na, nb, 'both ends agree on SSRCs and payload type');
+    assert.equal(na.ssrcs.length, 2);
+
+    const got: Buffer[] = [];
+    const arrivals: number[] = [];
+    b.onRtp = (buf, t) => {
+      got.push(buf);
+      arrivals.push(t);
+    };
+    const rtcpAtA: Buffer[] = [];
+    a.onRtcp = (buf) => rtcpAtA.push(buf);
+
+    const sent = Array.from({ length: 50 }, (_, i) =>
+      serializeRtp({
+        payloadType: na.payloadType,
+        sequenceNumber: (65530 + i) & 0xffff,
+        timestamp: 1000 * i,
+        ssrc: na.ssrcs[i % 2],
+        marker: i % 5 === 4,
+        extensions: { absSendTime: 1234, transportWideSeq: i, frameId: { frameId: Math.floor(i / 5), start: i % 5 === 0, end: i % 5 === 4, key: i < 5 } },
+        payload: Buffer.alloc(100 + i, i),
+      }),
+    );
+    for (const p of sent) a.sendRtp(p);
+    b.sendRtcp(
+      serializeRtcpCompound([{ type: 'app-feedback', senderSsrc: 1, mediaSsrc: na.ssrcs[0], identifier: 'TBED', data: Buffer.from([9, 8, 7, 6]) }]),
+    );
+    const deadline = Date.now() + 5000;
+    while ((got.length < sent.length || rtcpAtA.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+    assert.equal(got.length, sent.length, 'every RTP packet arrived');
+    for (let i = 0; i < sent.length; i++) assert.deepEqual(parseRtp(got[i]), parseRtp(sent[i]), `packet ${i} byte-identical after SRTP`);
+    assert.ok(arrivals.every((t, i) => i === 0 || t >= arrivals[i - 1]), 'arrival times are monotonic');
+    const fb = parseRtcpCompound(rtcpAtA[0]);
+    assert.equal(fb[0].type, 'app-feedback');
+    if (fb[0].type === 'app-feedback') {
+      assert.equal(fb[0].identifier, 'TBED');
+      assert.deepEqual([...fb[0].data], [9, 8, 7, 6]);
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('malformed SDP is a TransportError with one line', async () => {
+  const b = WebRtcPeer.create({ iceHost: '127.0.0.1' });
+  await assert.rejects(b.acceptOffer('v=0\r\ngarbage'), (e: Error) => e.name === 'TransportError' && !e.message.includes('\n'));
+  await b.close();
+});
