@@ -300,7 +300,9 @@ export class H264Encoder {
         throw new MediaError('x264 buffered a frame; the encoder must run with zero lookahead');
       }
       this.opened = true;
-      const data = packets.length === 1 ? packets[0].data : Buffer.concat(packets.map((p) => p.data));
+      // beamcoder's packet.data includes FFmpeg's 64 bytes of input padding: cut to size.
+      const parts = packets.map((p) => p.data.subarray(0, p.size));
+      const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       return { data, key: packets[0].flags.KEY, qp: qpOf(packets[0]) };
     } finally {
       this.busy = false;

@@ -16,6 +16,7 @@ import { InterFrameDelayVariation, JitterEstimator, Timing } from './timing';
 /** libwebrtc's max wait for a decodable frame: 200 ms when a key frame is required, 3000 ms otherwise. */
 export const MAX_WAIT_FOR_KEYFRAME_MS = 200;
 export const MAX_WAIT_FOR_FRAME_MS = 3000;
+const EXPIRE_INTERVAL_MS = 500;
 
 export interface VideoReceiverOptions {
   clock: Clock;
@@ -50,6 +51,7 @@ export class VideoReceiver {
   private waitingSinceMs: number | null = null;
   private renderChain: Promise<void> = Promise.resolve();
   private lastRenderMs = -Infinity;
+  private lastExpireMs = -Infinity;
   private stopped = false;
   packetsReceived = 0;
   malformedPackets = 0;
@@ -93,7 +95,20 @@ export class VideoReceiver {
     if (fid.key) row.frame_type = 'I';
 
     for (const f of this.assembler.insert(pkt, arrivalMs)) this.onComplete(f);
+    if (arrivalMs - this.lastExpireMs > EXPIRE_INTERVAL_MS) this.expire(arrivalMs);
     this.schedule();
+  }
+
+  /**
+   * Frees frames that can no longer complete in time (older than libwebrtc's 3 s max
+   * wait) and reports frames whose packets do not form a valid H.264 payload.
+   */
+  private expire(now: number): void {
+    this.lastExpireMs = now;
+    for (const d of this.assembler.expire(now, MAX_WAIT_FOR_FRAME_MS)) {
+      const row = this.rows.get(d.frameId);
+      if (row && d.reason === 'malformed') this.finish(row, 'undecodable');
+    }
   }
 
   private rowFor(frameId: number, stream: StreamKind): ReceiverFrameRow {

@@ -177,7 +177,7 @@ export function serializeRtcp(p: RtcpPacket): Buffer {
   switch (p.type) {
     case 'sr': {
       checkCount(p.reports.length, 'report blocks');
-      const b = header(200, p.reports.length, 4 + SENDER_INFO_BYTES + p.reports.length * REPORT_BLOCK_BYTES);
+      const b = header(RTCP_PT.SR, p.reports.length, 4 + SENDER_INFO_BYTES + p.reports.length * REPORT_BLOCK_BYTES);
       b.writeUInt32BE(u32(p.ssrc, 'ssrc'), 4);
       b.writeUInt32BE(u32(p.ntpSec, 'NTP seconds'), 8);
       b.writeUInt32BE(u32(p.ntpFrac, 'NTP fraction'), 12);
@@ -189,7 +189,7 @@ export function serializeRtcp(p: RtcpPacket): Buffer {
     }
     case 'rr': {
       checkCount(p.reports.length, 'report blocks');
-      const b = header(201, p.reports.length, 4 + p.reports.length * REPORT_BLOCK_BYTES);
+      const b = header(RTCP_PT.RR, p.reports.length, 4 + p.reports.length * REPORT_BLOCK_BYTES);
       b.writeUInt32BE(u32(p.ssrc, 'ssrc'), 4);
       writeBlocks(b, 8, p.reports);
       return b;
@@ -200,7 +200,7 @@ export function serializeRtcp(p: RtcpPacket): Buffer {
       const reason = p.reason ? Buffer.from(p.reason, 'utf8') : null;
       if (reason && reason.length > 255) throw new RangeError(`BYE reason is ${reason.length} bytes, at most 255`);
       const reasonBytes = reason ? Math.ceil((1 + reason.length) / 4) * 4 : 0;
-      const b = header(203, p.ssrcs.length, 4 * p.ssrcs.length + reasonBytes);
+      const b = header(RTCP_PT.BYE, p.ssrcs.length, 4 * p.ssrcs.length + reasonBytes);
       p.ssrcs.forEach((s, i) => b.writeUInt32BE(u32(s, 'ssrc'), 4 + 4 * i));
       if (reason) {
         const o = HEADER_BYTES + 4 * p.ssrcs.length;
@@ -216,7 +216,7 @@ export function serializeRtcp(p: RtcpPacket): Buffer {
       if (p.data.length % 4 !== 0) {
         throw new RangeError(`feedback data must fill whole 32-bit words, got ${p.data.length} bytes`);
       }
-      const b = header(206, PSFB_FMT_AFB, 8 + 4 + p.data.length);
+      const b = header(RTCP_PT.PSFB, PSFB_FMT_AFB, 8 + 4 + p.data.length);
       b.writeUInt32BE(u32(p.senderSsrc, 'sender ssrc'), 4);
       b.writeUInt32BE(u32(p.mediaSsrc, 'media ssrc'), 8);
       b.write(p.identifier, 12, 'latin1');
