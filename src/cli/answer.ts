@@ -6,7 +6,7 @@
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { monotonicClock } from '../clock';
-import { ffmpegVersion, type VideoFrame } from '../media/codec';
+import { errText, ffmpegVersion, type VideoFrame } from '../media/codec';
 import { createRecorder, type Recorder } from '../media/recorder';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
@@ -69,22 +69,32 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   let exitCode = 0;
   let ended!: () => void;
   const endOfRun = new Promise<void>((r) => (ended = r));
+  let failure: string | null = null;
+  // A stop while still connecting (SIGINT) ends the wait at once, not at --connect-timeout.
+  let abortConnect: (e: Error) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => (abortConnect = reject));
+  aborted.catch(() => {});
   const stop = (reason: string | null, code: number) => {
     if (stopReason !== null) return;
     stopReason = reason ?? '';
     exitCode = code;
     ended();
+    if (reason) abortConnect(new UsageError(reason, code));
   };
   onInterrupt((sig) => stop(`interrupted (${sig})`, 130));
 
   try {
-    await signaling.connect('answer', o.connectTimeout * 1000);
-    const offer = await signaling.receive(o.connectTimeout * 1000);
-    if (offer.type !== 'offer') throw new UsageError(`expected an offer from the peer, got '${offer.type}'`);
-    meta.peer = offer.info;
-    const sdp = await peer.acceptOffer(offer.sdp);
-    await signaling.send({ type: 'answer', sdp, info: self });
-    await peer.connected(o.connectTimeout * 1000);
+    const connecting = (async () => {
+      await signaling.connect('answer', o.connectTimeout * 1000);
+      const offer = await signaling.receive(o.connectTimeout * 1000);
+      if (offer.type !== 'offer') throw new UsageError(`expected an offer from the peer, got '${offer.type}'`, 1);
+      meta.peer = offer.info;
+      const sdp = await peer.acceptOffer(offer.sdp);
+      await signaling.send({ type: 'answer', sdp, info: self });
+      await peer.connected(o.connectTimeout * 1000);
+    })();
+    connecting.catch(() => {});
+    await Promise.race([connecting, aborted]);
     const media = peer.negotiated();
     const kinds: StreamKind[] = ['primary', 'backup'];
     const streams = new Map<number, StreamKind>(media.ssrcs.map((ssrc, i) => [ssrc, kinds[i] ?? 'primary']));
@@ -146,6 +156,9 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     }, 250);
     log('receiving');
     await endOfRun;
+  } catch (e) {
+    failure = errText(e);
+    throw e;
   } finally {
     if (rrTimer) clearInterval(rrTimer);
     if (watchdog) clearInterval(watchdog);
@@ -167,7 +180,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     }
     meta.ended_ms = clock.now();
     meta.complete = stopReason === '';
-    meta.incomplete_reason = meta.complete ? null : (stopReason ?? 'error');
+    meta.incomplete_reason = meta.complete ? null : (stopReason ?? failure ?? 'error');
     writeMeta(outDir, meta);
     signaling.close();
     await peer.close();

@@ -49,6 +49,9 @@ export function buildCli(): Command {
     )
     .version(VERSION)
     .showHelpAfterError(false)
+    // Commander's own errors ("error: unknown option '--x'\n(Did you mean --y?)") become
+    // our one line. Set before .command(): subcommands inherit the output configuration.
+    .configureOutput({ outputError: (str, write) => write(`testbed: ${oneLine(str.replace(/^error: /, ''))}\n`) })
     .exitOverride();
 
   addCommon(
@@ -136,4 +139,13 @@ export async function main(argv: string[]): Promise<number> {
     if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.stderr.write(`${err?.stack}\n`);
     return code;
   }
+}
+
+/** Commander's message as one line: its lines joined, blank ones dropped. */
+function oneLine(msg: string): string {
+  return msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { monotonicClock } from '../clock';
-import { ffmpegVersion } from '../media/codec';
+import { errText, ffmpegVersion } from '../media/codec';
 import { FileSource } from '../media/source';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
@@ -80,6 +80,11 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   let exitCode = 0;
   let srTimer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
+  let failure: string | null = null;
+  // A stop while still connecting (SIGINT) ends the wait at once, not at --connect-timeout.
+  let abortConnect: (e: Error) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => (abortConnect = reject));
+  aborted.catch(() => {});
 
   const stop = (reason: string, code: number) => {
     // Once streaming ended normally, the peer leaving is the expected end.
@@ -87,18 +92,23 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     stopReason = reason;
     exitCode = code;
     source.stop();
+    abortConnect(new UsageError(reason, code));
   };
   onInterrupt((sig) => stop(`interrupted (${sig})`, 130));
 
   try {
-    await signaling.connect('offer', o.connectTimeout * 1000);
-    const sdp = await peer.createOffer(1);
-    await signaling.send({ type: 'offer', sdp, info: self });
-    const answer = await signaling.receive(o.connectTimeout * 1000);
-    if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`);
-    meta.peer = answer.info;
-    await peer.acceptAnswer(answer.sdp);
-    await peer.connected(o.connectTimeout * 1000);
+    const connecting = (async () => {
+      await signaling.connect('offer', o.connectTimeout * 1000);
+      const sdp = await peer.createOffer(1);
+      await signaling.send({ type: 'offer', sdp, info: self });
+      const answer = await signaling.receive(o.connectTimeout * 1000);
+      if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`, 1);
+      meta.peer = answer.info;
+      await peer.acceptAnswer(answer.sdp);
+      await peer.connected(o.connectTimeout * 1000);
+    })();
+    connecting.catch(() => {});
+    await Promise.race([connecting, aborted]);
     const media = peer.negotiated();
     log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
 
@@ -199,6 +209,9 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       payload_bytes_sent: s.payloadBytesSent,
       last_rtt_ms: lastRttMs ?? -1,
     };
+  } catch (e) {
+    failure = errText(e);
+    throw e;
   } finally {
     if (srTimer) clearInterval(srTimer);
     if (watchdog) clearInterval(watchdog);
@@ -212,7 +225,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     await csv?.close();
     meta.ended_ms = clock.now();
     meta.complete = finished;
-    meta.incomplete_reason = finished ? null : (stopReason ?? 'error');
+    meta.incomplete_reason = finished ? null : (stopReason ?? failure ?? 'error');
     writeMeta(outDir, meta);
     await new Promise((r) => setTimeout(r, 100));
     signaling.close();

@@ -498,5 +498,7 @@ export class Mp4Writer {
 
 export function errText(e: unknown): string {
   const s = e instanceof Error ? e.message : String(e);
-  return s.split('\n')[0];
+  // beamcoder prefixes its C++ source location: "In file ../src/demux.cc on line 76,
+  // found error: Problem opening input format: Invalid data found when processing input".
+  return s.split('\n')[0].replace(/^In file \S+ on line \d+, found error: /, '');
 }

@@ -59,6 +59,9 @@ export function parseSignalMessage(line: string): SignalMessage {
   }
   const o = m as Record<string, unknown>;
   if ((o?.type === 'offer' || o?.type === 'answer') && typeof o.sdp === 'string' && typeof o.info === 'object') {
+    // werift accepts any string as a description and fails later with an unrelated
+    // message; an SDP description starts with its version line (RFC 8866 §5).
+    if (!/^v=0\r?\n/.test(o.sdp)) throw new SignalingError(`malformed SDP in the ${o.type} (it does not start with 'v=0')`);
     return o as unknown as SignalMessage;
   }
   if (o?.type === 'bye') return { type: 'bye', reason: String(o.reason ?? '') };
@@ -99,7 +102,7 @@ class LineQueue {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new SignalingError(`no ${what} within ${Math.round(timeoutMs / 1000)} s (is the other peer running?)`));
+        reject(new SignalingError(`no ${what} within ${seconds(timeoutMs)} s (is the other peer running?)`));
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -122,9 +125,9 @@ class SocketSignaling implements Signaling {
     const deadline = Date.now() + timeoutMs;
     if (role === 'offer') {
       await this.listen();
-      this.adopt(await this.accept(deadline));
+      this.adopt(await this.accept(deadline, timeoutMs));
     } else {
-      this.adopt(await this.dialUntil(deadline));
+      this.adopt(await this.dialUntil(deadline, timeoutMs));
     }
   }
 
@@ -144,11 +147,11 @@ class SocketSignaling implements Signaling {
     });
   }
 
-  private accept(deadline: number): Promise<net.Socket> {
+  private accept(deadline: number, timeoutMs: number): Promise<net.Socket> {
     const server = this.server!;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new SignalingError(`no peer connected to ${this.label} within ${Math.round((deadline - Date.now() + 999) / 1000)} s`));
+        reject(new SignalingError(`no peer connected to ${this.label} within ${seconds(timeoutMs)} s`));
       }, Math.max(0, deadline - Date.now()));
       server.once('connection', (s) => {
         clearTimeout(timer);
@@ -157,7 +160,7 @@ class SocketSignaling implements Signaling {
     });
   }
 
-  private async dialUntil(deadline: number): Promise<net.Socket> {
+  private async dialUntil(deadline: number, timeoutMs: number): Promise<net.Socket> {
     for (;;) {
       try {
         return await new Promise<net.Socket>((resolve, reject) => {
@@ -167,7 +170,8 @@ class SocketSignaling implements Signaling {
         });
       } catch (e) {
         if (Date.now() > deadline) {
-          throw new SignalingError(`cannot reach the offerer at ${this.label} (${(e as NodeJS.ErrnoException).code ?? e})`);
+          const why = (e as NodeJS.ErrnoException).code ?? String(e);
+          throw new SignalingError(`cannot reach the offerer at ${this.label} within ${seconds(timeoutMs)} s (${why})`);
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -215,8 +219,13 @@ class SocketSignaling implements Signaling {
   }
 }
 
-/** SDP on stdout, one JSON line; the peer's JSON line read from stdin (aiortc's copy-and-paste). */
+/**
+ * SDP on stdout, one JSON line; the peer's JSON line read from stdin (aiortc's
+ * copy-and-paste). The prompts go to stderr, and only when a person is typing: when
+ * stdin is a pipe, stderr stays for the one-line outcome.
+ */
 class CopyAndPasteSignaling implements Signaling {
+  private readonly prompt = process.stdin.isTTY ? (l: string) => process.stderr.write(`${l}\n`) : () => {};
   private readonly queue = new LineQueue();
   private rl: readline.Interface | null = null;
 
@@ -230,12 +239,12 @@ class CopyAndPasteSignaling implements Signaling {
 
   async send(msg: SignalMessage): Promise<void> {
     if (msg.type === 'bye') return;
-    process.stderr.write('-- Please send this message to the remote party (one line) --\n');
+    this.prompt('-- Please send this message to the remote party (one line) --');
     process.stdout.write(JSON.stringify(msg) + '\n');
   }
 
   async receive(timeoutMs: number): Promise<SignalMessage> {
-    process.stderr.write('-- Please enter a message from the remote party --\n');
+    this.prompt('-- Please enter a message from the remote party --');
     return parseSignalMessage(await this.queue.next(timeoutMs, 'message on standard input'));
   }
 
@@ -244,4 +253,9 @@ class CopyAndPasteSignaling implements Signaling {
   close(): void {
     this.rl?.close();
   }
+}
+
+/** A timeout in seconds for messages, at most one decimal (2000 → "2", 500 → "0.5"). */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }
