@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { joinRows } from '../../src/metrics/join';
+import { percentile, summarizeFrames } from '../../src/metrics/summary';
+
+const sender = {
+  frame_id: '7', stream: 'primary', source_index: '7', frame_type: 'P', size_bytes: '5000', qp: '30', packets: '5',
+  rtp_timestamp: '123', capture_ms: '1000', encode_start_ms: '1001', encode_end_ms: '1006', pacer_enqueue_ms: '1006',
+  first_sent_ms: '1006.5', last_sent_ms: '1015', dropped: '',
+};
+const receiver = {
+  frame_id: '7', stream: 'primary', frame_type: 'P', size_bytes: '5000', packets: '5', duplicates: '1',
+  first_recv_ms: '1507', last_recv_ms: '1517', complete_ms: '1517', decode_start_ms: '1540', decode_end_ms: '1543',
+  render_ms: '1560', rendered: '1', not_rendered_reason: '', jitter_estimate_ms: '12', current_delay_ms: '30',
+};
+
+test('join moves receiver times onto the sender clock and splits e2e into components along the last packet', () => {
+  const [row] = joinRows([sender], [receiver], { offsetMs: 500, method: 'rtcp-round-trip', uncertaintyMs: 1, samples: 3 });
+  assert.equal(row.last_recv_ms, 1017);
+  assert.equal(row.encode_ms, 6); // 1006 − 1000
+  assert.equal(row.pacer_ms, 9); // 1015 − 1006
+  assert.equal(row.network_ms, 2); // 1017 − 1015
+  assert.equal(row.jitter_ms, 23); // 1040 − 1017
+  assert.equal(row.decode_ms, 3);
+  assert.equal(row.render_wait_ms, 17);
+  assert.equal(row.e2e_ms, 60); // 1060 − 1000 = 6 + 9 + 2 + 23 + 3 + 17
+  assert.equal(row.received_packets, 5);
+  assert.equal(row.duplicates, 1);
+});
+
+test('a frame the receiver never saw is kept, marked incomplete, with empty receive-side columns', () => {
+  const [row] = joinRows([sender], [], { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 });
+  assert.equal(row.not_rendered_reason, 'incomplete');
+  assert.equal(row.rendered, 0);
+  assert.equal(row.e2e_ms, '');
+  assert.equal(row.encode_ms, 6);
+});
+
+test('nearest-rank percentiles and the summary count only rendered frames', () => {
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10);
+  assert.equal(percentile([4], 99), 4);
+  const s = summarizeFrames([
+    { rendered: '1', frame_type: 'I', e2e_ms: '100', dropped: '', not_rendered_reason: '' },
+    { rendered: '1', frame_type: 'P', e2e_ms: '20', dropped: '', not_rendered_reason: '' },
+    { rendered: '0', frame_type: 'P', e2e_ms: '', dropped: '', not_rendered_reason: 'late' },
+  ]);
+  assert.equal(s.rendered, 2);
+  assert.deepEqual(s.notRendered, { late: 1 });
+  assert.equal(s.components.e2e_ms.p50, 20);
+  assert.equal(s.iFrameE2e.p50, 100);
+  assert.equal(s.pFrameE2e.n, 1);
+});
