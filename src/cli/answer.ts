@@ -21,6 +21,7 @@ import { makeLogger, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta
 
 export interface AnswerOptions {
   recordTo?: string;
+  playoutDelay?: { min: number; max: number };
   out: string;
   verbose: boolean;
   iceHost: string;
@@ -113,6 +114,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     receiver = new VideoReceiver({
       clock,
       streams,
+      playoutDelayMs: o.playoutDelay,
       render: (frame, _id, renderMs) => record(frame, renderMs),
       onFrameDone: (row) => rows.write(row),
     });
@@ -178,6 +180,9 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       await r.close();
       meta.counters.recorded_frames = r.frames;
     }
+    // The process's own CPU time (the benchmark's "CPU per process").
+    const cpu = process.cpuUsage();
+    meta.counters.cpu_s = (cpu.user + cpu.system) / 1e6;
     meta.ended_ms = clock.now();
     meta.complete = stopReason === '';
     meta.incomplete_reason = meta.complete ? null : (stopReason ?? failure ?? 'error');

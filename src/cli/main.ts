@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runAnswer } from './answer';
 import { runOffer } from './offer';
+import { addSummaryCommand } from './summary';
 import { joinRun } from '../metrics/join';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
 import { parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
@@ -96,11 +97,17 @@ export function buildCli(): Command {
     program
       .command('answer')
       .description('receive, decode and render in real time (the answering peer)')
-      .option('--record-to <file>', 'write the rendered pictures to an MP4 (or raw Y4M when the name ends in .y4m)'),
+      .option('--record-to <file>', 'write the rendered pictures to an MP4 (or raw Y4M when the name ends in .y4m)')
+      .option(
+        '--playout-delay <min,max>',
+        "playout delay bounds in ms (libwebrtc's playout-delay semantics); 0,500 selects libwebrtc's low-latency rendering (default: libwebrtc's 0,10000)",
+        parsePlayoutDelay,
+      ),
   ).action(async (opts) => {
-    const o = opts as CommonOpts & { recordTo?: string };
+    const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number } };
     await runAnswer({
       recordTo: o.recordTo,
+      playoutDelay: o.playoutDelay,
       out: o.out,
       verbose: o.verbose,
       iceHost: o.iceHost,
@@ -120,7 +127,14 @@ export function buildCli(): Command {
       process.stdout.write(joinRun(senderDir, receiverDir, opts.output) + '\n');
     });
 
+  addSummaryCommand(program);
   return program;
+}
+
+function parsePlayoutDelay(v: string): { min: number; max: number } {
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v);
+  if (!m || Number(m[1]) > Number(m[2])) throw new UsageError(`--playout-delay must be MIN,MAX in ms with MIN <= MAX, got '${v}'`);
+  return { min: Number(m[1]), max: Number(m[2]) };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -223,6 +223,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       await signaling.send({ type: 'bye', reason: 'end of stream' }).catch(() => {});
     }
     await csv?.close();
+    const cpu = process.cpuUsage();
+    meta.counters.cpu_s = (cpu.user + cpu.system) / 1e6;
     meta.ended_ms = clock.now();
     meta.complete = finished;
     meta.incomplete_reason = finished ? null : (stopReason ?? failure ?? 'error');
