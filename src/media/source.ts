@@ -54,7 +54,7 @@ export class FileSource {
   static async open(path: string, opts: SourceOptions): Promise<FileSource> {
     const reader = await VideoFileReader.open(path);
     const src = new FileSource(reader, opts);
-    await src.fill();
+    await src.refill();
     if (src.queue.length === 0) throw new MediaError(`no picture could be decoded from ${path}`);
     return src;
   }
@@ -81,7 +81,7 @@ export class FileSource {
     for (;;) {
       if (this.stopped) return;
       if (this.queue.length === 0) {
-        await this.fill();
+        await this.refill();
         if (this.queue.length === 0) return;
       }
       const next = this.queue[0];
@@ -94,8 +94,14 @@ export class FileSource {
       if (this.stopped) return;
       this.queue.shift();
       onFrame({ frameId: frameId++, sourceIndex: next.sourceIndex, frame: next.frame, captureMs: clock.now() });
-      if (!this.filling) this.filling = this.fill().finally(() => (this.filling = null));
+      void this.refill();
     }
+  }
+
+  /** One fill at a time: FFmpeg's decoder must never see two calls at once. */
+  private refill(): Promise<void> {
+    this.filling ??= this.fill().finally(() => (this.filling = null));
+    return this.filling;
   }
 
   private async fill(): Promise<void> {

@@ -35,6 +35,8 @@ export interface AssembledFrame {
   frameId: number;
   rtpTimestamp: number;
   key: boolean;
+  /** Frames back to the reference (0: the previous frame id). */
+  refDelta: number;
   /** Annex B access unit with 4-byte start codes (depacketizeH264). */
   annexB: Buffer;
   /** Sum of the RTP payload bytes of the frame's packets. */
@@ -97,6 +99,7 @@ interface Pending {
   frameId: number;
   rtpTimestamp: number;
   key: boolean;
+  refDelta: number;
   /** By unwrapped sequence number. */
   packets: Map<number, { packet: RtpPacket; arrivalMs: number }>;
   startSeq: number | undefined;
@@ -162,6 +165,7 @@ export class FrameAssembler {
         frameId: fid.frameId,
         rtpTimestamp: packet.timestamp,
         key: false,
+        refDelta: 0,
         packets: new Map(),
         startSeq: undefined,
         endSeq: undefined,
@@ -180,6 +184,7 @@ export class FrameAssembler {
     f.firstRecvMs = Math.min(f.firstRecvMs, arrivalMs);
     f.lastRecvMs = Math.max(f.lastRecvMs, arrivalMs);
     f.key ||= fid.key;
+    f.refDelta ||= fid.refDelta ?? 0;
     if (fid.start) f.startSeq = f.startSeq === undefined ? seq : Math.min(f.startSeq, seq);
     if (fid.end || packet.marker) f.endSeq = f.endSeq === undefined ? seq : Math.max(f.endSeq, seq);
 
@@ -237,6 +242,7 @@ export class FrameAssembler {
         frameId: f.frameId,
         rtpTimestamp: f.rtpTimestamp,
         key: f.key,
+        refDelta: f.refDelta,
         annexB,
         sizeBytes,
         packets: f.packets.size,

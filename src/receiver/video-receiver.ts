@@ -159,7 +159,13 @@ export class VideoReceiver {
 
   /** The next frame the decoder can take, in order; skips to a key frame when the chain broke. */
   private nextDecodable(): AssembledFrame | null {
-    if (!this.needKey) return this.complete.get(this.lastDecodedId + 1) ?? null;
+    if (!this.needKey) {
+      // The oldest complete frame ahead, if it predicts from the last decoded one.
+      let next: AssembledFrame | null = null;
+      for (const f of this.complete.values()) if (f.frameId > this.lastDecodedId && (!next || f.frameId < next.frameId)) next = f;
+      if (next && (next.key || next.frameId - (next.refDelta || 1) === this.lastDecodedId)) return next;
+      return null;
+    }
     let best: AssembledFrame | null = null;
     for (const f of this.complete.values()) {
       if (f.key && f.frameId > this.lastDecodedId && (!best || f.frameId < best.frameId)) best = f;

@@ -37,6 +37,8 @@ const ABS_SEND_TIME_PERIOD_MS = 64_000;
 const FLAG_START = 0x80;
 const FLAG_END = 0x40;
 const FLAG_KEY = 0x20;
+/** The flag byte's low 5 bits carry the reference distance. */
+export const MAX_REF_DELTA = 0x1f;
 
 // ---------------------------------------------------------------------------
 // abs-send-time
@@ -115,18 +117,22 @@ export function decodeTransportWideSeq(data: Buffer): number {
 
 export function writeFrameId(buf: Buffer, offset: number, ext: FrameIdExt): void {
   checkUint(ext.frameId, 32, 'frame id');
-  buf[offset] = (ext.start ? FLAG_START : 0) | (ext.end ? FLAG_END : 0) | (ext.key ? FLAG_KEY : 0);
+  const ref = ext.refDelta ?? 0;
+  if (!Number.isInteger(ref) || ref < 0 || ref > MAX_REF_DELTA) throw new RangeError(`frame reference delta must be 0..${MAX_REF_DELTA}, got ${ref}`);
+  buf[offset] = (ext.start ? FLAG_START : 0) | (ext.end ? FLAG_END : 0) | (ext.key ? FLAG_KEY : 0) | ref;
   buf.writeUInt32BE(ext.frameId, offset + 1);
 }
 
 export function readFrameId(buf: Buffer, offset: number): FrameIdExt {
   const flags = buf[offset];
-  return {
+  const ext: FrameIdExt = {
     frameId: buf.readUInt32BE(offset + 1),
     start: (flags & FLAG_START) !== 0,
     end: (flags & FLAG_END) !== 0,
     key: (flags & FLAG_KEY) !== 0,
   };
+  if (flags & MAX_REF_DELTA) ext.refDelta = flags & MAX_REF_DELTA;
+  return ext;
 }
 
 export function encodeFrameId(ext: FrameIdExt): Buffer {

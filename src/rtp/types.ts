@@ -35,6 +35,12 @@ export interface FrameIdExt {
   end: boolean;
   /** The frame is an IDR (decodable on its own). */
   key: boolean;
+  /**
+   * Distance back to the frame this one predicts from (1..31), in the flag byte's low
+   * 5 bits; absent/0 means "the previous frame id" (or none for a key frame). Lets the
+   * receiver decode across frame ids the sender never sent (encoder drops).
+   */
+  refDelta?: number;
 }
 
 export interface RtpHeaderExtensions {

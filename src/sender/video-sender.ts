@@ -7,7 +7,7 @@ import type { Clock } from '../clock';
 import { H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig } from '../media/codec';
 import type { CapturedFrame } from '../media/source';
 import type { SenderFrameRow } from '../metrics/rows';
-import { absSendTimeFromMs } from '../rtp/extensions';
+import { absSendTimeFromMs, MAX_REF_DELTA } from '../rtp/extensions';
 import { packetizeH264 } from '../rtp/h264';
 import { rtpHeaderSize, serializeRtp } from '../rtp/packet';
 import type { RtpPacket, StreamKind } from '../rtp/types';
@@ -52,6 +52,7 @@ export class VideoSender {
   private timerAt = Infinity;
   private encodesRunning: Promise<void> = Promise.resolve();
   private stopped = false;
+  private lastEncodedId = -1;
 
   /** RTCP SR counters (RFC 3550 §6.4.1). */
   packetsSent = 0;
@@ -129,13 +130,17 @@ export class VideoSender {
 
   private enqueueFrame(frameId: number, au: Buffer, key: boolean, rtpTimestamp: number, row: SenderFrameRow, now: number): void {
     const o = this.o;
+    // x264 predicts from the previous *encoded* picture: tell the receiver how far back
+    // that is, so a picture dropped before encoding does not look like a loss.
+    const refDelta = key || this.lastEncodedId < 0 ? 0 : Math.min(MAX_REF_DELTA, frameId - this.lastEncodedId);
+    this.lastEncodedId = frameId;
     const template: RtpPacket = {
       payloadType: o.payloadType,
       sequenceNumber: 0,
       timestamp: rtpTimestamp,
       ssrc: o.ssrc,
       marker: false,
-      extensions: { absSendTime: 0, transportWideSeq: 0, frameId: { frameId, start: true, end: true, key } },
+      extensions: { absSendTime: 0, transportWideSeq: 0, frameId: { frameId, start: true, end: true, key, refDelta } },
       payload: Buffer.alloc(0),
     };
     const payloads = packetizeH264(au, o.mtu - rtpHeaderSize(template.extensions));
@@ -148,7 +153,7 @@ export class VideoSender {
         ...template,
         sequenceNumber: this.seq,
         marker: last,
-        extensions: { frameId: { frameId, start: i === 0, end: last, key } },
+        extensions: { frameId: { frameId, start: i === 0, end: last, key, refDelta } },
         payload,
       };
       this.seq = (this.seq + 1) & 0xffff;

@@ -73,12 +73,15 @@ describe('frame-id extension', () => {
     assert.deepEqual(encodeFrameId({ frameId: 1, start: false, end: true, key: false }), Buffer.from([0x40, 0, 0, 0, 1]));
   });
 
-  it('round-trips every flag combination and ignores the reserved bits', () => {
+  it('round-trips every flag combination and the reference delta in the low 5 bits', () => {
     for (let flags = 0; flags < 8; flags++) {
       const ext = { frameId: 123_456 * flags, start: (flags & 4) !== 0, end: (flags & 2) !== 0, key: (flags & 1) !== 0 };
       assert.deepEqual(decodeFrameId(encodeFrameId(ext)), ext);
+      assert.deepEqual(decodeFrameId(encodeFrameId({ ...ext, refDelta: flags + 1 })), { ...ext, refDelta: flags + 1 });
     }
-    assert.deepEqual(decodeFrameId(Buffer.from([0x9f, 0, 0, 1, 0])), { frameId: 256, start: true, end: false, key: false });
+    // 0x9f = start flag | reference delta 31.
+    assert.deepEqual(decodeFrameId(Buffer.from([0x9f, 0, 0, 1, 0])), { frameId: 256, start: true, end: false, key: false, refDelta: 31 });
+    assert.throws(() => encodeFrameId({ frameId: 1, start: false, end: false, key: false, refDelta: 32 }), RangeError);
   });
 
   it('rejects ids outside 32 bits and wrong lengths', () => {
