@@ -22,7 +22,7 @@
  *    sender, not be inferred from decoder output order. Reserved bits are sent as 0
  *    and ignored on receipt so the flags can grow.
  */
-import type { FrameIdExt } from './types';
+import type { FrameIdExt, FrameRefExt } from './types';
 
 export const ABS_SEND_TIME_BYTES = 3;
 export const TRANSPORT_WIDE_SEQ_BYTES = 2;
@@ -144,6 +144,25 @@ export function encodeFrameId(ext: FrameIdExt): Buffer {
 export function decodeFrameId(data: Buffer): FrameIdExt {
   checkLength(data, FRAME_ID_BYTES, 'frame id');
   return readFrameId(data, 0);
+}
+
+// ---------------------------------------------------------------------------
+// frame reference: flags (bit7: seeded from a primary picture), reference id, seed hash
+
+export const FRAME_REF_BYTES = 9;
+const FLAG_SEEDED = 0x80;
+
+export function writeFrameRef(buf: Buffer, offset: number, ext: FrameRefExt): void {
+  checkUint(ext.refFrameId, 32, 'reference frame id');
+  if (ext.seedHash !== null) checkUint(ext.seedHash, 32, 'seed hash');
+  buf[offset] = ext.seedHash !== null ? FLAG_SEEDED : 0;
+  buf.writeUInt32BE(ext.refFrameId, offset + 1);
+  buf.writeUInt32BE(ext.seedHash ?? 0, offset + 5);
+}
+
+export function readFrameRef(buf: Buffer, offset: number): FrameRefExt {
+  const seeded = (buf[offset] & FLAG_SEEDED) !== 0;
+  return { refFrameId: buf.readUInt32BE(offset + 1), seedHash: seeded ? buf.readUInt32BE(offset + 5) : null };
 }
 
 // ---------------------------------------------------------------------------

@@ -22,6 +22,9 @@ import { EXT_ID, type RtpHeaderExtensions, type RtpPacket } from './types';
 import {
   ABS_SEND_TIME_BYTES,
   FRAME_ID_BYTES,
+  FRAME_REF_BYTES,
+  readFrameRef,
+  writeFrameRef,
   TRANSPORT_WIDE_SEQ_BYTES,
   readAbsSendTime,
   readFrameId,
@@ -68,6 +71,13 @@ const KNOWN = [
     size: FRAME_ID_BYTES,
     write: (b: Buffer, o: number, e: RtpHeaderExtensions) => writeFrameId(b, o, e.frameId!),
     read: (b: Buffer, o: number, e: RtpHeaderExtensions) => (e.frameId = readFrameId(b, o)),
+  },
+  {
+    key: 'frameRef',
+    id: EXT_ID.frameRef,
+    size: FRAME_REF_BYTES,
+    write: (b: Buffer, o: number, e: RtpHeaderExtensions) => writeFrameRef(b, o, e.frameRef!),
+    read: (b: Buffer, o: number, e: RtpHeaderExtensions) => (e.frameRef = readFrameRef(b, o)),
   },
 ] as const;
 

@@ -16,6 +16,7 @@ export const EXT_ID = {
   absSendTime: 1,
   transportWideSeq: 2,
   frameMarking: 3,
+  frameRef: 4,
 } as const;
 
 export const EXT_URI = {
@@ -23,6 +24,8 @@ export const EXT_URI = {
   transportWideSeq: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
   /** Ours: frame id + start/end-of-frame + key-frame flags (see extensions.ts). */
   frameMarking: 'urn:testbed:rtp-hdrext:frame-id',
+  /** Ours: an explicit reference for a backup frame (see FrameRefExt). */
+  frameRef: 'urn:testbed:rtp-hdrext:frame-ref',
 } as const;
 
 /** Our frame-id extension: which picture a packet carries and where it sits in the frame. */
@@ -43,12 +46,26 @@ export interface FrameIdExt {
   refDelta?: number;
 }
 
+/**
+ * Our frame-reference extension, on the packets of a backup frame that does not predict
+ * from the previous frame id of its stream (the first frame of a backup episode):
+ * - episodic: it predicts from backup frame `refFrameId` (the last one of the previous episode);
+ * - shared: it predicts from a seed IDR that both ends build by encoding the decoded
+ *   primary picture `refFrameId` with a fresh x264 instance; `seedHash` (first 32 bits of
+ *   the seed's SHA-256) lets the receiver verify it built the same seed.
+ */
+export interface FrameRefExt {
+  refFrameId: number;
+  seedHash: number | null;
+}
+
 export interface RtpHeaderExtensions {
   /** 24-bit 6.18 fixed-point seconds (abs-send-time). */
   absSendTime?: number;
   /** 16-bit transport-wide sequence number. */
   transportWideSeq?: number;
   frameId?: FrameIdExt;
+  frameRef?: FrameRefExt;
 }
 
 export interface RtpPacket {

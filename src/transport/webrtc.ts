@@ -166,6 +166,7 @@ export class WebRtcPeer {
           new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.absSendTime, id: EXT_ID.absSendTime }),
           new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.transportWideSeq, id: EXT_ID.transportWideSeq }),
           new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.frameMarking, id: EXT_ID.frameMarking }),
+          new werift.RTCRtpHeaderExtensionParameters({ uri: EXT_URI.frameRef, id: EXT_ID.frameRef }),
         ],
       },
     });

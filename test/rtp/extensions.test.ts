@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { FRAME_REF_BYTES, readFrameRef, writeFrameRef } from '../../src/rtp/extensions';
+import { parseRtp, serializeRtp } from '../../src/rtp/packet';
 
 import {
   absSendTimeDeltaMs,
@@ -88,5 +90,28 @@ describe('frame-id extension', () => {
     assert.throws(() => encodeFrameId({ frameId: 2 ** 32, start: false, end: false, key: false }), RangeError);
     assert.throws(() => encodeFrameId({ frameId: -1, start: false, end: false, key: false }), RangeError);
     assert.throws(() => decodeFrameId(Buffer.alloc(4)), RangeError);
+  });
+});
+
+describe('frame-reference extension', () => {
+  it('round-trips an episodic reference and a seeded one, and an RTP packet carrying it', () => {
+    for (const ext of [
+      { refFrameId: 59, seedHash: null },
+      { refFrameId: 0xfffffffe, seedHash: 0xdeadbeef },
+    ]) {
+      const b = Buffer.alloc(FRAME_REF_BYTES);
+      writeFrameRef(b, 0, ext);
+      assert.deepEqual(readFrameRef(b, 0), ext);
+      const pkt = {
+        payloadType: 96, sequenceNumber: 1, timestamp: 2, ssrc: 3, marker: true,
+        extensions: { frameId: { frameId: 60, start: true, end: true, key: false }, frameRef: ext },
+        payload: Buffer.from([1, 2, 3]),
+      };
+      assert.deepEqual(parseRtp(serializeRtp(pkt)), pkt);
+    }
+    // Seeded flag, reference 0x00000102, hash 0x01020304: byte for byte.
+    const b = Buffer.alloc(FRAME_REF_BYTES);
+    writeFrameRef(b, 0, { refFrameId: 0x102, seedHash: 0x01020304 });
+    assert.deepEqual([...b], [0x80, 0, 0, 1, 2, 1, 2, 3, 4]);
   });
 });
