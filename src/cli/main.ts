@@ -69,7 +69,18 @@ export function buildCli(): Command {
       .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), 1000)
       .option('--width <px>', 'scale to this width', parseIntOption('--width', 16, 8192))
       .option('--height <px>', 'scale to this height', parseIntOption('--height', 16, 8192))
-      .option('--mtu <bytes>', 'largest RTP packet, bytes', parseIntOption('--mtu', 200, 9000), 1200),
+      .option('--mtu <bytes>', 'largest RTP packet, bytes', parseIntOption('--mtu', 200, 9000), 1200)
+      .addOption(
+        new Option('--mode <mode>', 'single: one stream; dual: every I-frame shadowed by a backup P-frame on a second stream')
+          .choices(['single', 'dual'])
+          .default('single'),
+      )
+      .addOption(
+        new Option('--backup-reference <strategy>', 'dual mode: what backup P-frames predict from (episodic: the previous episode; shared: a seed IDR of the last decoded primary picture built at both ends)')
+          .choices(['episodic', 'shared'])
+          .default('shared'),
+      )
+      .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000),
   ).action(async (opts) => {
     const o = opts as CommonOpts & Record<string, unknown>;
     await runOffer({
@@ -84,6 +95,9 @@ export function buildCli(): Command {
       width: o.width as number | undefined,
       height: o.height as number | undefined,
       mtu: o.mtu as number,
+      mode: o.mode as 'single' | 'dual',
+      backupReference: o.backupReference as 'episodic' | 'shared',
+      feedbackTimeoutMs: o.feedbackTimeout as number,
       out: o.out,
       verbose: o.verbose,
       iceHost: o.iceHost,

@@ -10,10 +10,12 @@ import { errText, ffmpegVersion } from '../media/codec';
 import { FileSource } from '../media/source';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
-import { SENDER_COLUMNS, type RunMeta, type SenderFrameRow } from '../metrics/rows';
+import { SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type RunMeta, type SenderEventRow, type SenderFrameRow } from '../metrics/rows';
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
-import { VideoSender } from '../sender/video-sender';
+import { VideoSender, type BackupReference } from '../sender/video-sender';
+import type { EncoderConfig } from '../media/codec';
+import type { StreamKind } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
 import { createSignaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
@@ -37,6 +39,9 @@ export interface OfferOptions {
   connectTimeout: number;
   peerTimeout: number;
   signaling: SignalingOptions;
+  mode: 'single' | 'dual';
+  backupReference: BackupReference;
+  feedbackTimeoutMs: number;
 }
 
 /** RTCP report interval (RFC 3550 allows shorter than 5 s for high-bandwidth sessions). */
@@ -74,6 +79,16 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   const signaling = createSignaling(o.signaling);
   const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
   let csv: CsvWriter<SenderFrameRow> | null = null;
+  let events: CsvWriter<SenderEventRow> | null = null;
+  const encoder: EncoderConfig = {
+    width: source.width,
+    height: source.height,
+    fps: source.fps,
+    bitrateBps: o.bitrate,
+    vbvBufferMs: o.vbvBufferMs,
+    preset: o.preset,
+    tune: o.tune,
+  };
   let sender: VideoSender | null = null;
   let finished = false;
   let stopReason: string | null = null;
@@ -99,8 +114,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   try {
     const connecting = (async () => {
       await signaling.connect('offer', o.connectTimeout * 1000);
-      const sdp = await peer.createOffer(1);
-      await signaling.send({ type: 'offer', sdp, info: self });
+      const sdp = await peer.createOffer(o.mode === 'dual' ? 2 : 1);
+      await signaling.send({ type: 'offer', sdp, info: self, media: { mode: o.mode, backupReference: o.backupReference, encoder } });
       const answer = await signaling.receive(o.connectTimeout * 1000);
       if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`, 1);
       meta.peer = answer.info;
@@ -113,29 +128,28 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
 
     csv = new CsvWriter<SenderFrameRow>(join(outDir, 'sender-frames.csv'), SENDER_COLUMNS);
+    events = new CsvWriter<SenderEventRow>(join(outDir, 'events.csv'), SENDER_EVENT_COLUMNS);
     const rows = csv;
-    let transportSeq = 0;
+    const eventRows = events;
+    const kinds: StreamKind[] = ['primary', 'backup'];
     sender = new VideoSender({
-      stream: 'primary',
-      ssrc: media.ssrcs[0],
-      payloadType: media.payloadType,
+      clock,
+      mode: o.mode,
+      backupReference: o.backupReference,
+      streams: media.ssrcs.map((ssrc, i) => ({ kind: kinds[i], ssrc, payloadType: media.payloadType })),
       mtu: o.mtu,
       keyintFrames: o.keyint,
-      clock,
-      encoder: {
-        width: source.width,
-        height: source.height,
-        fps: source.fps,
-        bitrateBps: o.bitrate,
-        vbvBufferMs: o.vbvBufferMs,
-        preset: o.preset,
-        tune: o.tune,
-      },
+      feedbackTimeoutMs: o.feedbackTimeoutMs,
+      encoder,
       send: (p) => peer.sendRtp(p),
       onFrameDone: (row) => rows.write(row),
-      nextTransportSeq: () => (transportSeq = (transportSeq + 1) & 0xffff),
+      onEvent: (row) => {
+        eventRows.write(row);
+        if (row.event === 'transition') log(`${row.from_state} → ${row.to_state} at picture ${row.frame_id}: ${row.cause}`);
+      },
     });
     const s = sender;
+    const streamKinds = kinds.slice(0, media.ssrcs.length);
 
     // RTCP: SR every second; RRs give RTT and liveness; clock echoes give the clock offset.
     const clockSync = new ClockSync();
@@ -147,18 +161,18 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       const ntp = ntpFromMs(wallAtStart + now);
       clockSync.srSent(ntpMiddle32(ntp), now);
       peer.sendRtcp(
-        serializeRtcpCompound([
-          {
-            type: 'sr',
-            ssrc: media.ssrcs[0],
+        serializeRtcpCompound(
+          streamKinds.map((k) => ({
+            type: 'sr' as const,
+            ssrc: s.paced.ssrcOf(k),
             ntpSec: ntp.sec,
             ntpFrac: ntp.frac,
             rtpTimestamp: s.rtpTimestampAt(now),
-            packetCount: s.packetsSent,
-            octetCount: s.payloadBytesSent,
+            packetCount: s.paced.counters(k).packetsSent,
+            octetCount: s.paced.counters(k).payloadBytesSent,
             reports: [],
-          },
-        ]),
+          })),
+        ),
       );
     };
     srTimer = setInterval(sendSr, RTCP_INTERVAL_MS);
@@ -179,6 +193,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
         } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
           const m = decodeAppMessage(p.data);
           if (m?.kind === 'clock-echo') clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
+          else if (m?.kind === 'iframe-complete') s.onIFrameComplete(m.frameId);
         } else if (p.type === 'bye') {
           stop('the receiver left (RTCP BYE)', 3);
         }
@@ -205,8 +220,12 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     meta.counters = {
       frames_encoded: s.framesEncoded,
       frames_dropped: s.framesDropped,
-      packets_sent: s.packetsSent,
-      payload_bytes_sent: s.payloadBytesSent,
+      ...Object.fromEntries(
+        streamKinds.flatMap((k) => [
+          [`${k}_packets_sent`, s.paced.counters(k).packetsSent],
+          [`${k}_bytes_sent`, s.paced.counters(k).bytesSent],
+        ]),
+      ),
       last_rtt_ms: lastRttMs ?? -1,
     };
   } catch (e) {
@@ -218,11 +237,12 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     sender?.stop();
     if (sender && finished) {
       // RTCP BYE (RFC 3550 §6.6), sent a few times: it is our end-of-stream marker.
-      const bye = serializeRtcpCompound([{ type: 'bye', ssrcs: [peer.negotiated().ssrcs[0]], reason: 'end of stream' }]);
+      const bye = serializeRtcpCompound([{ type: 'bye', ssrcs: peer.negotiated().ssrcs, reason: 'end of stream' }]);
       for (let i = 0; i < 3; i++) peer.sendRtcp(bye);
       await signaling.send({ type: 'bye', reason: 'end of stream' }).catch(() => {});
     }
     await csv?.close();
+    await events?.close();
     const cpu = process.cpuUsage();
     meta.counters.cpu_s = (cpu.user + cpu.system) / 1e6;
     meta.ended_ms = clock.now();

@@ -68,6 +68,25 @@ export interface JoinedFrameRow extends Omit<SenderFrameRow, 'dropped'>, Omit<Re
   e2e_ms: number | '';
 }
 
+/** One row per state-machine transition or notable event at the sender (events.csv). */
+export interface SenderEventRow {
+  time_ms: number;
+  event: 'transition' | 'feedback-received' | 'backup-skipped';
+  from_state: string;
+  to_state: string;
+  frame_id: number;
+  cause: string;
+}
+
+/** Receiver events (receiver-events.csv): feedback sent, seeds built, switches of the rendered stream. */
+export interface ReceiverEventRow {
+  time_ms: number;
+  event: 'feedback-sent' | 'seed-built' | 'seed-failed' | 'render-switch' | 'decoder-error';
+  stream: StreamKind | '';
+  frame_id: number;
+  detail: string;
+}
+
 /** Who a peer is, exchanged in signaling so the join knows whether clocks are shared. */
 export interface PeerInfo {
   hostname: string;
@@ -110,6 +129,9 @@ export const SENDER_COLUMNS = columns<SenderFrameRow>()(
   'frame_id', 'stream', 'source_index', 'frame_type', 'size_bytes', 'qp', 'packets', 'rtp_timestamp',
   'capture_ms', 'encode_start_ms', 'encode_end_ms', 'pacer_enqueue_ms', 'first_sent_ms', 'last_sent_ms', 'dropped',
 );
+
+export const SENDER_EVENT_COLUMNS = columns<SenderEventRow>()('time_ms', 'event', 'from_state', 'to_state', 'frame_id', 'cause');
+export const RECEIVER_EVENT_COLUMNS = columns<ReceiverEventRow>()('time_ms', 'event', 'stream', 'frame_id', 'detail');
 
 export const RECEIVER_COLUMNS = columns<ReceiverFrameRow>()(
   'frame_id', 'stream', 'frame_type', 'size_bytes', 'packets', 'duplicates', 'first_recv_ms', 'last_recv_ms',

@@ -11,9 +11,12 @@ export type AppMessage =
    * between the two monotonic clocks NTP-style (t0 SR sent, t1 SR received, t2 this
    * sent, t3 this received), for peers on different hosts.
    */
-  | { kind: 'clock-echo'; lsr: number; receivedMs: number; sentMs: number };
+  | { kind: 'clock-echo'; lsr: number; receivedMs: number; sentMs: number }
+  /** Receiver → sender: the primary I-frame of picture `frameId` is complete; stop the backup. */
+  | { kind: 'iframe-complete'; frameId: number };
 
 const KIND_CLOCK_ECHO = 1;
+const KIND_IFRAME_COMPLETE = 2;
 
 export function encodeAppMessage(m: AppMessage): Buffer {
   switch (m.kind) {
@@ -23,6 +26,12 @@ export function encodeAppMessage(m: AppMessage): Buffer {
       b.writeUInt32BE(m.lsr >>> 0, 4);
       b.writeDoubleBE(m.receivedMs, 8);
       b.writeDoubleBE(m.sentMs, 16);
+      return b;
+    }
+    case 'iframe-complete': {
+      const b = Buffer.alloc(8);
+      b[0] = KIND_IFRAME_COMPLETE;
+      b.writeUInt32BE(m.frameId >>> 0, 4);
       return b;
     }
   }
@@ -35,6 +44,9 @@ export function decodeAppMessage(data: Buffer): AppMessage | null {
     case KIND_CLOCK_ECHO:
       if (data.length < 24) return null;
       return { kind: 'clock-echo', lsr: data.readUInt32BE(4), receivedMs: data.readDoubleBE(8), sentMs: data.readDoubleBE(16) };
+    case KIND_IFRAME_COMPLETE:
+      if (data.length < 8) return null;
+      return { kind: 'iframe-complete', frameId: data.readUInt32BE(4) };
     default:
       return null;
   }

@@ -1,205 +1,149 @@
 /**
- * One video stream's send path: captured picture → x264 → RFC 6184 packets → pacer →
- * header extensions stamped at the moment of sending → SRTP. Encoding runs on libuv's
- * pool (beamcoder), so the pacer's timers never wait behind it.
+ * The send side of a run: captured picture → the state machine's plan → x264 (the
+ * primary encoder, and in dual mode the backup encoder) → the paced sender. Encoding
+ * runs on libuv's pool (beamcoder), so the pacer's timers never wait behind it.
+ *
+ * Backup reference strategies (DESIGN.md §2, chosen with --backup-reference):
+ * - episodic: one secondary encoder, primed with picture 0 (its IDR goes out on the
+ *   backup stream so the receiver's backup decoder has a reference), then encoding only
+ *   during episodes; a backup P predicts from the last backup picture of the previous episode;
+ * - shared: each episode starts a fresh encoder seeded with a never-sent IDR of the last
+ *   decoded primary picture (the sender decodes its own primary stream); the receiver
+ *   builds the same seed. For scheduled I-frames the seed is built ahead of time, as soon
+ *   as the picture before the I-frame is decoded.
  */
 import type { Clock } from '../clock';
-import { H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig } from '../media/codec';
+import { H264Decoder, H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig, type VideoFrame } from '../media/codec';
+import { seedEncoder, type SenderSeed } from '../media/backup-seed';
 import type { CapturedFrame } from '../media/source';
-import type { SenderFrameRow } from '../metrics/rows';
-import { absSendTimeFromMs, MAX_REF_DELTA } from '../rtp/extensions';
-import { packetizeH264 } from '../rtp/h264';
-import { rtpHeaderSize, serializeRtp } from '../rtp/packet';
-import type { RtpPacket, StreamKind } from '../rtp/types';
-import { Pacer, type PacketPriority } from './pacer';
+import type { SenderEventRow, SenderFrameRow } from '../metrics/rows';
+import { MAX_REF_DELTA } from '../rtp/extensions';
+import type { FrameRefExt, StreamKind } from '../rtp/types';
+import { BackupStateMachine, type FramePlan } from './backup-state';
+import { PacedSender, type StreamSpec } from './paced-sender';
+
+export type BackupReference = 'episodic' | 'shared';
 
 export interface VideoSenderOptions {
-  stream: StreamKind;
-  ssrc: number;
-  payloadType: number;
-  /** Largest RTP packet (header + payload), bytes. */
-  mtu: number;
-  /** Force an I-frame every this many pictures (0: only the first). */
-  keyintFrames: number;
-  encoder: EncoderConfig;
   clock: Clock;
-  /** Hands a serialized RTP packet to the transport. */
+  mode: 'single' | 'dual';
+  backupReference: BackupReference;
+  streams: StreamSpec[];
+  mtu: number;
+  keyintFrames: number;
+  feedbackTimeoutMs: number;
+  encoder: EncoderConfig;
   send: (packet: Buffer) => void;
-  /** Called once per frame when its row is final (all packets sent, or dropped). */
   onFrameDone: (row: SenderFrameRow) => void;
-  /** Transport-wide sequence numbers are shared by every stream on the transport. */
-  nextTransportSeq: () => number;
+  onEvent: (row: SenderEventRow) => void;
 }
 
-interface QueuedPacket {
-  packet: RtpPacket;
-  row: SenderFrameRow;
-}
-
-interface InFlight {
-  row: SenderFrameRow;
-  remaining: number;
+interface Decoded {
+  frameId: number;
+  frame: VideoFrame;
+  pts: number;
 }
 
 export class VideoSender {
-  readonly pacer: Pacer<QueuedPacket>;
-  private readonly encoder: H264Encoder;
+  readonly paced: PacedSender;
+  readonly machine: BackupStateMachine;
+  private readonly primary: H264Encoder;
+  private backup: H264Encoder | null = null;
+  /** Shared strategy: the sender's own decode of its primary stream. */
+  private readonly localDecoder: H264Decoder | null;
+  private lastDecoded: Decoded | null = null;
+  private decodeChain: Promise<void> = Promise.resolve();
+  private readySeed: { forFrameId: number; basis: Decoded; seed: Promise<SenderSeed> } | null = null;
+  private busy = false;
   private waiting: CapturedFrame | null = null;
-  /** Frames whose packets are still in the pacer, until their last packet is sent. */
-  private readonly flights = new Map<SenderFrameRow, InFlight>();
-  private seq = Math.floor(Math.random() * 0x10000);
-  private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Infinity;
-  private encodesRunning: Promise<void> = Promise.resolve();
+  private working: Promise<void> = Promise.resolve();
+  private lastPrimaryId = -1;
+  private lastBackupId = -1;
   private stopped = false;
-  private lastEncodedId = -1;
-
-  /** RTCP SR counters (RFC 3550 §6.4.1). */
-  packetsSent = 0;
-  payloadBytesSent = 0;
-  lastRtpTimestamp = 0;
-  lastCaptureMs = 0;
+  private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);
   framesEncoded = 0;
   framesDropped = 0;
 
   constructor(private readonly o: VideoSenderOptions) {
-    this.encoder = H264Encoder.open(o.encoder);
-    this.pacer = new Pacer<QueuedPacket>(o.encoder.bitrateBps);
+    this.paced = new PacedSender({
+      clock: o.clock,
+      mtu: o.mtu,
+      initialRateBps: o.encoder.bitrateBps,
+      send: o.send,
+      onFrameDone: o.onFrameDone,
+    });
+    for (const s of o.streams) this.paced.addStream(s);
+    this.primary = H264Encoder.open(o.encoder);
+    const dual = o.mode === 'dual';
+    this.localDecoder = dual && o.backupReference === 'shared' ? new H264Decoder() : null;
+    if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.encoder);
+    this.machine = new BackupStateMachine({
+      dual,
+      keyintFrames: o.keyintFrames,
+      feedbackTimeoutMs: o.feedbackTimeoutMs,
+      onTransition: (t) =>
+        o.onEvent({ time_ms: t.timeMs, event: 'transition', from_state: t.from, to_state: t.to, frame_id: t.frameId, cause: t.cause }),
+    });
   }
 
-  /** RTP timestamp of a moment on our clock: 90 kHz capture time, random base (RFC 3550 §5.1). */
+  /**
+   * RTP timestamp of a moment on our clock: 90 kHz capture time. Both streams share one
+   * base so the receiver's single timing model sees one timeline.
+   */
   rtpTimestampAt(ms: number): number {
     return (this.rtpBase + Math.round((ms * VIDEO_CLOCK_HZ) / 1000)) >>> 0;
   }
 
-  setTargetRate(bps: number): void {
-    this.encoder.setBitrate(bps);
-    this.pacer.setTargetRate(bps, this.o.clock.now());
+  /** Feedback from the receiver: the I-frame of picture `frameId` is complete. */
+  onIFrameComplete(frameId: number): void {
+    const now = this.o.clock.now();
+    this.o.onEvent({
+      time_ms: now,
+      event: 'feedback-received',
+      from_state: this.machine.state,
+      to_state: this.machine.state,
+      frame_id: frameId,
+      cause: 'I-frame complete',
+    });
+    if (this.machine.onFeedback(frameId, now) && this.o.backupReference === 'shared') this.backup = null;
+  }
+
+  requestKeyFrame(cause: string): void {
+    this.machine.requestKeyFrame(cause);
   }
 
   /**
-   * A picture arrives. If x264 is still busy with the previous one, the newest picture
-   * waits (replacing an older waiting one, which is dropped and logged), as a real-time
-   * encoder does rather than building a queue.
+   * A picture arrives. If the encoders are still busy with the previous one, the newest
+   * picture waits (replacing an older waiting one, which is dropped and logged), as a
+   * real-time encoder does rather than building a queue.
    */
   onCapture(cap: CapturedFrame): void {
     if (this.stopped) return;
-    if (this.encoder.isBusy) {
+    if (this.busy) {
       if (this.waiting) this.drop(this.waiting, 'encoder-busy');
       this.waiting = cap;
       return;
     }
-    this.encodesRunning = this.encode(cap);
+    this.working = this.process(cap);
   }
 
-  private async encode(cap: CapturedFrame): Promise<void> {
-    const o = this.o;
-    const key = cap.frameId === 0 || (o.keyintFrames > 0 && cap.frameId % o.keyintFrames === 0);
-    const rtpTimestamp = this.rtpTimestampAt(cap.captureMs);
-    const row: SenderFrameRow = {
-      frame_id: cap.frameId,
-      stream: o.stream,
-      source_index: cap.sourceIndex,
-      frame_type: '',
-      size_bytes: 0,
-      qp: '',
-      packets: 0,
-      rtp_timestamp: rtpTimestamp,
-      capture_ms: cap.captureMs,
-      encode_start_ms: o.clock.now(),
-      encode_end_ms: '',
-      pacer_enqueue_ms: '',
-      first_sent_ms: '',
-      last_sent_ms: '',
-      dropped: '',
-    };
-    const pic = await this.encoder.encode(cap.frame, rtpTimestamp, key);
-    const now = o.clock.now();
-    row.encode_end_ms = now;
-    row.frame_type = pic.key ? 'I' : 'P';
-    row.size_bytes = pic.data.length;
-    row.qp = pic.qp ?? '';
-    this.framesEncoded++;
-    this.lastRtpTimestamp = rtpTimestamp;
-    this.lastCaptureMs = cap.captureMs;
-    if (!this.stopped) this.enqueueFrame(cap.frameId, pic.data, pic.key, rtpTimestamp, row, now);
+  private async process(cap: CapturedFrame): Promise<void> {
+    this.busy = true;
+    try {
+      const plan = this.machine.planFrame(cap.frameId, cap.captureMs);
+      await Promise.all([this.encodePrimary(cap, plan), this.encodeBackup(cap, plan)]);
+    } finally {
+      this.busy = false;
+    }
     const next = this.waiting;
     this.waiting = null;
-    if (next && !this.stopped) await this.encode(next);
+    if (next && !this.stopped) await this.process(next);
   }
 
-  private enqueueFrame(frameId: number, au: Buffer, key: boolean, rtpTimestamp: number, row: SenderFrameRow, now: number): void {
-    const o = this.o;
-    // x264 predicts from the previous *encoded* picture: tell the receiver how far back
-    // that is, so a picture dropped before encoding does not look like a loss.
-    const refDelta = key || this.lastEncodedId < 0 ? 0 : Math.min(MAX_REF_DELTA, frameId - this.lastEncodedId);
-    this.lastEncodedId = frameId;
-    const template: RtpPacket = {
-      payloadType: o.payloadType,
-      sequenceNumber: 0,
-      timestamp: rtpTimestamp,
-      ssrc: o.ssrc,
-      marker: false,
-      extensions: { absSendTime: 0, transportWideSeq: 0, frameId: { frameId, start: true, end: true, key, refDelta } },
-      payload: Buffer.alloc(0),
-    };
-    const payloads = packetizeH264(au, o.mtu - rtpHeaderSize(template.extensions));
-    row.packets = payloads.length;
-    row.pacer_enqueue_ms = now;
-    const priority: PacketPriority = o.stream === 'backup' ? 'backup' : 'video';
-    payloads.forEach((payload, i) => {
-      const last = i === payloads.length - 1;
-      const packet: RtpPacket = {
-        ...template,
-        sequenceNumber: this.seq,
-        marker: last,
-        extensions: { frameId: { frameId, start: i === 0, end: last, key, refDelta } },
-        payload,
-      };
-      this.seq = (this.seq + 1) & 0xffff;
-      this.pacer.enqueue({ packet, row }, packet.payload.length + rtpHeaderSize(template.extensions), priority, now);
-    });
-    this.flights.set(row, { row, remaining: payloads.length });
-    this.pump();
-  }
-
-  /** Sends what the pacer releases now and re-arms the timer for its next release. */
-  private pump(): void {
-    const now = this.o.clock.now();
-    for (const { packet, row } of this.pacer.process(now)) this.sendNow(packet, row);
-    const next = this.pacer.nextProcessTimeMs(this.o.clock.now());
-    if (next === null) return;
-    if (this.timer && next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = next;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, next - this.o.clock.now()));
-  }
-
-  private sendNow(packet: RtpPacket, row: SenderFrameRow): void {
-    const now = this.o.clock.now();
-    packet.extensions.absSendTime = absSendTimeFromMs(now);
-    packet.extensions.transportWideSeq = this.o.nextTransportSeq();
-    this.o.send(serializeRtp(packet));
-    this.packetsSent++;
-    this.payloadBytesSent += packet.payload.length;
-    if (row.first_sent_ms === '') row.first_sent_ms = now;
-    row.last_sent_ms = now;
-    const flight = this.flights.get(row);
-    if (flight && --flight.remaining === 0) {
-      this.flights.delete(row);
-      this.o.onFrameDone(row);
-    }
-  }
-
-  private drop(cap: CapturedFrame, reason: string): void {
-    this.framesDropped++;
-    this.o.onFrameDone({
+  private newRow(cap: CapturedFrame, stream: StreamKind): SenderFrameRow {
+    return {
       frame_id: cap.frameId,
-      stream: this.o.stream,
+      stream,
       source_index: cap.sourceIndex,
       frame_type: '',
       size_bytes: 0,
@@ -212,31 +156,108 @@ export class VideoSender {
       pacer_enqueue_ms: '',
       first_sent_ms: '',
       last_sent_ms: '',
-      dropped: reason,
+      dropped: '',
+    };
+  }
+
+  private async encodePrimary(cap: CapturedFrame, plan: FramePlan): Promise<void> {
+    const row = this.newRow(cap, 'primary');
+    row.encode_start_ms = this.o.clock.now();
+    const pic = await this.primary.encode(cap.frame, row.rtp_timestamp, plan.primaryKey);
+    this.finishEncode(row, pic.data.length, pic.key, pic.qp);
+    // x264 predicts from the previous *encoded* picture: tell the receiver how far back
+    // that is, so a picture dropped before encoding does not look like a loss.
+    const refDelta = pic.key || this.lastPrimaryId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastPrimaryId);
+    this.lastPrimaryId = cap.frameId;
+    this.paced.enqueueFrame('primary', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, row.rtp_timestamp, row);
+    if (this.localDecoder) this.decodeOwn(cap.frameId, pic.data, row.rtp_timestamp);
+  }
+
+  /** Shared strategy: decode our own primary stream, and prepare the seed for a scheduled I-frame. */
+  private decodeOwn(frameId: number, au: Buffer, pts: number): void {
+    const dec = this.localDecoder!;
+    this.decodeChain = this.decodeChain.then(async () => {
+      const pics = await dec.decode(au, pts).catch(() => []);
+      if (pics.length !== 1) return;
+      this.lastDecoded = { frameId, frame: pics[0], pts };
+      const k = this.o.keyintFrames;
+      if (k > 0 && (frameId + 1) % k === 0 && !this.stopped) {
+        const basis = this.lastDecoded;
+        const seed = seedEncoder(this.o.encoder, basis.frame, basis.pts);
+        seed.catch(() => {});
+        this.readySeed = { forFrameId: frameId + 1, basis, seed };
+      }
     });
+  }
+
+  private async encodeBackup(cap: CapturedFrame, plan: FramePlan): Promise<void> {
+    const episodic = this.o.backupReference === 'episodic';
+    // Episodic: prime the secondary encoder with picture 0 (an IDR; nothing to predict from yet).
+    const prime = episodic && this.backup !== null && this.lastBackupId < 0 && cap.frameId === 0;
+    if (plan.backup === 'none' && !prime) return;
+    const row = this.newRow(cap, 'backup');
+    row.encode_start_ms = this.o.clock.now();
+    let frameRef: FrameRefExt | undefined;
+    if (plan.backup === 'start' && !prime) {
+      if (episodic) {
+        frameRef = { refFrameId: this.lastBackupId, seedHash: null };
+      } else {
+        const seeded = await this.seedFor(cap.frameId);
+        if (!seeded) {
+          this.machine.abandonEpisode('no decoded primary picture to seed the backup from', cap.frameId, this.o.clock.now());
+          return;
+        }
+        this.backup = seeded.seed.encoder;
+        frameRef = { refFrameId: seeded.basis.frameId, seedHash: seeded.seed.hash };
+      }
+    }
+    const enc = this.backup;
+    if (!enc) return;
+    const pic = await enc.encode(cap.frame, row.rtp_timestamp, prime);
+    this.finishEncode(row, pic.data.length, pic.key, pic.qp);
+    const refDelta = frameRef || pic.key || this.lastBackupId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastBackupId);
+    this.lastBackupId = cap.frameId;
+    if (this.stopped) return;
+    this.paced.enqueueFrame('backup', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, row.rtp_timestamp, row, frameRef);
+    if (prime && plan.backup === 'start') this.machine.abandonEpisode('picture 0: the backup stream starts with its own IDR', cap.frameId, this.o.clock.now());
+  }
+
+  /** The seed for picture `frameId`: the one prepared ahead, or one built now from the last decoded picture. */
+  private async seedFor(frameId: number): Promise<{ basis: Decoded; seed: SenderSeed } | null> {
+    const ready = this.readySeed;
+    if (ready && ready.forFrameId === frameId) {
+      this.readySeed = null;
+      return { basis: ready.basis, seed: await ready.seed };
+    }
+    await this.decodeChain;
+    const basis = this.lastDecoded;
+    if (!basis || basis.frameId >= frameId) return null;
+    return { basis, seed: await seedEncoder(this.o.encoder, basis.frame, basis.pts) };
+  }
+
+  private finishEncode(row: SenderFrameRow, size: number, key: boolean, qp: number | null): void {
+    row.encode_end_ms = this.o.clock.now();
+    row.frame_type = key ? 'I' : 'P';
+    row.size_bytes = size;
+    row.qp = qp ?? '';
+    this.framesEncoded++;
+  }
+
+  private drop(cap: CapturedFrame, reason: string): void {
+    this.framesDropped++;
+    this.o.onFrameDone({ ...this.newRow(cap, 'primary'), dropped: reason });
   }
 
   /** Resolves when every encoded frame has left the pacer (or `timeoutMs` passed). */
   async drain(timeoutMs: number): Promise<boolean> {
-    await this.encodesRunning;
-    const deadline = this.o.clock.now() + timeoutMs;
-    while (this.pacer.queuedPackets > 0 && this.o.clock.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return this.pacer.queuedPackets === 0;
+    await this.working;
+    return this.paced.drain(timeoutMs);
   }
 
-  /** Stops sending; frames still queued are written as dropped ('stopped') so no row is lost. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     if (this.waiting) this.drop(this.waiting, 'stopped');
     this.waiting = null;
-    for (const f of this.flights.values()) {
-      f.row.dropped = 'stopped';
-      this.o.onFrameDone(f.row);
-    }
-    this.flights.clear();
+    this.paced.stop();
   }
 }

@@ -9,9 +9,17 @@ import * as net from 'node:net';
 import * as readline from 'node:readline';
 import { existsSync, unlinkSync } from 'node:fs';
 import type { PeerInfo } from '../metrics/rows';
+import type { EncoderConfig } from '../media/codec';
+
+/** What the offer tells the answerer beyond SDP: the mode, and the encoder parameters a shared-reference seed needs. */
+export interface MediaDescription {
+  mode: 'single' | 'dual';
+  backupReference: 'episodic' | 'shared';
+  encoder: EncoderConfig;
+}
 
 export type SignalMessage =
-  | { type: 'offer'; sdp: string; info: PeerInfo }
+  | { type: 'offer'; sdp: string; info: PeerInfo; media?: MediaDescription }
   | { type: 'answer'; sdp: string; info: PeerInfo }
   | { type: 'bye'; reason: string };
 

@@ -1,0 +1,100 @@
+/**
+ * The sender's encoder state machine for dual-stream I/P backup (DESIGN.md §2):
+ *
+ *   NORMAL ──I-frame due (schedule / receiver request)──▶ I-FRAME DUE
+ *   I-FRAME DUE ──primary I + backup P planned──▶ BACKUP
+ *   BACKUP ──feedback "I-frame complete"──▶ NORMAL
+ *   BACKUP ──no feedback within the timeout──▶ NORMAL
+ *   BACKUP ──a new I-frame due──▶ I-FRAME DUE (the old episode is superseded)
+ *
+ * Pure: fed with frame ids, feedback and time; every transition is reported with its
+ * time and cause. In single-stream mode the I-FRAME DUE state returns straight to NORMAL.
+ */
+export type BackupState = 'NORMAL' | 'IFRAME_DUE' | 'BACKUP';
+
+export interface Transition {
+  timeMs: number;
+  from: BackupState;
+  to: BackupState;
+  cause: string;
+  frameId: number;
+}
+
+export interface FramePlan {
+  primaryKey: boolean;
+  /** start: the first backup frame of an episode (for picture = the I-frame's picture). */
+  backup: 'none' | 'start' | 'continue';
+}
+
+export interface BackupStateOptions {
+  dual: boolean;
+  /** Force an I-frame every this many pictures (0: only the first). */
+  keyintFrames: number;
+  /** End a backup episode when no feedback came within this time. */
+  feedbackTimeoutMs: number;
+  onTransition: (t: Transition) => void;
+}
+
+export class BackupStateMachine {
+  private s: BackupState = 'NORMAL';
+  private keyRequest: string | null = null;
+  private episode: { iFrameId: number; startMs: number } | null = null;
+
+  constructor(private readonly o: BackupStateOptions) {}
+
+  get state(): BackupState {
+    return this.s;
+  }
+
+  /** The picture whose I-frame the current episode backs up, if any. */
+  get episodeFrameId(): number | null {
+    return this.episode?.iFrameId ?? null;
+  }
+
+  /** An I-frame asked for by the receiver (PLI) or by the user; applies to the next picture. */
+  requestKeyFrame(cause: string): void {
+    this.keyRequest ??= cause;
+  }
+
+  /** Decides what to encode for picture `frameId` captured at `nowMs`. */
+  planFrame(frameId: number, nowMs: number): FramePlan {
+    if (this.s === 'BACKUP' && this.episode && nowMs - this.episode.startMs >= this.o.feedbackTimeoutMs) {
+      this.go('NORMAL', `timeout: no feedback for I-frame ${this.episode.iFrameId} within ${this.o.feedbackTimeoutMs} ms`, frameId, nowMs);
+    }
+    const scheduled = frameId === 0 || (this.o.keyintFrames > 0 && frameId % this.o.keyintFrames === 0);
+    if (scheduled || this.keyRequest) {
+      const cause = this.keyRequest ?? (frameId === 0 ? 'first picture' : `scheduled (every ${this.o.keyintFrames} pictures)`);
+      this.keyRequest = null;
+      const from = this.s;
+      this.go('IFRAME_DUE', from === 'BACKUP' ? `${cause}; new I-frame due while a backup episode was active` : cause, frameId, nowMs);
+      if (!this.o.dual) {
+        this.go('NORMAL', 'single stream: no backup', frameId, nowMs);
+        return { primaryKey: true, backup: 'none' };
+      }
+      this.episode = { iFrameId: frameId, startMs: nowMs };
+      this.go('BACKUP', 'primary I-frame and backup P-frame planned', frameId, nowMs);
+      return { primaryKey: true, backup: 'start' };
+    }
+    if (this.s === 'BACKUP') return { primaryKey: false, backup: 'continue' };
+    return { primaryKey: false, backup: 'none' };
+  }
+
+  /** The receiver holds I-frame `iFrameId` complete. True if that ended the episode. */
+  onFeedback(iFrameId: number, nowMs: number): boolean {
+    if (this.s !== 'BACKUP' || this.episode?.iFrameId !== iFrameId) return false;
+    this.go('NORMAL', `feedback: I-frame ${iFrameId} complete at the receiver`, iFrameId, nowMs);
+    return true;
+  }
+
+  /** The episode cannot run (e.g. no reference picture for a backup yet). */
+  abandonEpisode(cause: string, frameId: number, nowMs: number): void {
+    if (this.s === 'BACKUP') this.go('NORMAL', cause, frameId, nowMs);
+  }
+
+  private go(to: BackupState, cause: string, frameId: number, timeMs: number): void {
+    const from = this.s;
+    this.s = to;
+    if (to === 'NORMAL') this.episode = null;
+    this.o.onTransition({ timeMs, from, to, cause, frameId });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Encoded frames → RFC 6184 packets → one pacer shared by every stream of the transport
+ * → header extensions stamped at the moment of sending (abs-send-time, transport-wide
+ * sequence number) → the transport. Each stream keeps its own SSRC and sequence
+ * numbers; the pacer's priorities put backup packets ahead of queued primary ones.
+ */
+import type { Clock } from '../clock';
+import type { SenderFrameRow } from '../metrics/rows';
+import { absSendTimeFromMs } from '../rtp/extensions';
+import { packetizeH264 } from '../rtp/h264';
+import { rtpHeaderSize, serializeRtp } from '../rtp/packet';
+import type { FrameIdExt, FrameRefExt, RtpPacket, StreamKind } from '../rtp/types';
+import { Pacer, type PacketPriority } from './pacer';
+
+export interface StreamSpec {
+  kind: StreamKind;
+  ssrc: number;
+  payloadType: number;
+}
+
+export interface StreamCounters {
+  packetsSent: number;
+  payloadBytesSent: number;
+  /** All bytes handed to the transport (RTP header + payload), for bytes-per-stream figures. */
+  bytesSent: number;
+  lastPacketSentMs: number | null;
+}
+
+interface Queued {
+  packet: RtpPacket;
+  row: SenderFrameRow;
+  stream: StreamState;
+}
+
+interface StreamState {
+  spec: StreamSpec;
+  seq: number;
+  counters: StreamCounters;
+}
+
+export interface PacedSenderOptions {
+  clock: Clock;
+  /** Largest RTP packet (header + payload), bytes. */
+  mtu: number;
+  initialRateBps: number;
+  send: (packet: Buffer) => void;
+  /** Called once per frame when its last packet left (or when it is dropped). */
+  onFrameDone: (row: SenderFrameRow) => void;
+}
+
+export class PacedSender {
+  readonly pacer: Pacer<Queued>;
+  private readonly streams = new Map<StreamKind, StreamState>();
+  private readonly remaining = new Map<SenderFrameRow, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private transportSeq = 0;
+  private stopped = false;
+
+  constructor(private readonly o: PacedSenderOptions) {
+    this.pacer = new Pacer<Queued>(o.initialRateBps);
+  }
+
+  addStream(spec: StreamSpec): void {
+    this.streams.set(spec.kind, {
+      spec,
+      seq: Math.floor(Math.random() * 0x10000),
+      counters: { packetsSent: 0, payloadBytesSent: 0, bytesSent: 0, lastPacketSentMs: null },
+    });
+  }
+
+  counters(kind: StreamKind): StreamCounters {
+    return this.stream(kind).counters;
+  }
+
+  ssrcOf(kind: StreamKind): number {
+    return this.stream(kind).spec.ssrc;
+  }
+
+  setTargetRate(bps: number): void {
+    this.pacer.setTargetRate(bps, this.o.clock.now());
+  }
+
+  /**
+   * Packetizes one access unit and queues its packets. `row` is completed as packets
+   * leave (first/last sent) and reported through onFrameDone after the last one.
+   */
+  enqueueFrame(kind: StreamKind, au: Buffer, frame: FrameIdExt, rtpTimestamp: number, row: SenderFrameRow, frameRef?: FrameRefExt): void {
+    if (this.stopped) return;
+    const st = this.stream(kind);
+    const now = this.o.clock.now();
+    const headerExt = { absSendTime: 0, transportWideSeq: 0, frameId: frame, frameRef };
+    const headerBytes = rtpHeaderSize(headerExt);
+    const payloads = packetizeH264(au, this.o.mtu - headerBytes);
+    row.packets = payloads.length;
+    row.pacer_enqueue_ms = now;
+    this.remaining.set(row, payloads.length);
+    const priority: PacketPriority = kind === 'backup' ? 'backup' : 'video';
+    payloads.forEach((payload, i) => {
+      const last = i === payloads.length - 1;
+      const packet: RtpPacket = {
+        payloadType: st.spec.payloadType,
+        sequenceNumber: st.seq,
+        timestamp: rtpTimestamp,
+        ssrc: st.spec.ssrc,
+        marker: last,
+        extensions: { frameId: { ...frame, start: i === 0, end: last }, frameRef },
+        payload,
+      };
+      st.seq = (st.seq + 1) & 0xffff;
+      this.pacer.enqueue({ packet, row, stream: st }, payload.length + headerBytes, priority, now);
+    });
+    this.pump();
+  }
+
+  /** Sends what the pacer releases now and re-arms the timer for its next release. */
+  private pump(): void {
+    if (this.stopped) return;
+    for (const q of this.pacer.process(this.o.clock.now())) this.sendNow(q);
+    const next = this.pacer.nextProcessTimeMs(this.o.clock.now());
+    if (next === null) return;
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.max(0, next - this.o.clock.now()));
+  }
+
+  private sendNow({ packet, row, stream }: Queued): void {
+    const now = this.o.clock.now();
+    packet.extensions.absSendTime = absSendTimeFromMs(now);
+    packet.extensions.transportWideSeq = this.transportSeq = (this.transportSeq + 1) & 0xffff;
+    const bytes = serializeRtp(packet);
+    this.o.send(bytes);
+    const c = stream.counters;
+    c.packetsSent++;
+    c.payloadBytesSent += packet.payload.length;
+    c.bytesSent += bytes.length;
+    c.lastPacketSentMs = now;
+    if (row.first_sent_ms === '') row.first_sent_ms = now;
+    row.last_sent_ms = now;
+    const left = (this.remaining.get(row) ?? 1) - 1;
+    if (left > 0) {
+      this.remaining.set(row, left);
+    } else {
+      this.remaining.delete(row);
+      this.o.onFrameDone(row);
+    }
+  }
+
+  /** Resolves when the queue is empty (true) or `timeoutMs` passed (false). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = this.o.clock.now() + timeoutMs;
+    while (this.pacer.queuedPackets > 0 && this.o.clock.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.pacer.queuedPackets === 0;
+  }
+
+  /** Stops sending; frames still queued are reported as dropped ('stopped') so no row is lost. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const row of this.remaining.keys()) {
+      row.dropped = 'stopped';
+      this.o.onFrameDone(row);
+    }
+    this.remaining.clear();
+  }
+
+  private stream(kind: StreamKind): StreamState {
+    const st = this.streams.get(kind);
+    if (!st) throw new Error(`no ${kind} stream`);
+    return st;
+  }
+}

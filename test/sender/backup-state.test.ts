@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BackupStateMachine, type Transition } from '../../src/sender/backup-state';
+
+function machine(dual = true) {
+  const log: Transition[] = [];
+  const m = new BackupStateMachine({ dual, keyintFrames: 60, feedbackTimeoutMs: 500, onTransition: (t) => log.push(t) });
+  return { m, log, path: () => log.map((t) => `${t.from}>${t.to}@${t.frameId}`) };
+}
+
+describe('dual-stream encoder state machine', () => {
+  it('scheduled I-frame: NORMAL → I-FRAME DUE → BACKUP, backup continues until the feedback, then NORMAL', () => {
+    const { m, log, path } = machine();
+    assert.deepEqual(m.planFrame(0, 0), { primaryKey: true, backup: 'start' });
+    assert.ok(m.onFeedback(0, 40));
+    assert.deepEqual(m.planFrame(1, 33), { primaryKey: false, backup: 'none' });
+    assert.deepEqual(m.planFrame(60, 2000), { primaryKey: true, backup: 'start' });
+    assert.deepEqual(m.planFrame(61, 2033), { primaryKey: false, backup: 'continue' });
+    assert.equal(m.onFeedback(59, 2050), false, 'feedback for another I-frame is ignored');
+    assert.ok(m.onFeedback(60, 2100));
+    assert.deepEqual(m.planFrame(62, 2066), { primaryKey: false, backup: 'none' });
+    assert.deepEqual(path(), ['NORMAL>IFRAME_DUE@0', 'IFRAME_DUE>BACKUP@0', 'BACKUP>NORMAL@0', 'NORMAL>IFRAME_DUE@60', 'IFRAME_DUE>BACKUP@60', 'BACKUP>NORMAL@60']);
+    assert.match(log[5].cause, /feedback/);
+    assert.equal(log[5].timeMs, 2100);
+  });
+
+  it('no feedback: the episode ends by timeout at the first picture after it', () => {
+    const { m, log } = machine();
+    m.planFrame(60, 1000);
+    assert.equal(m.planFrame(61, 1499).backup, 'continue');
+    assert.equal(m.planFrame(62, 1500).backup, 'none');
+    assert.equal(m.state, 'NORMAL');
+    assert.match(log.at(-1)!.cause, /timeout/);
+  });
+
+  it('a new I-frame due while a backup is active supersedes the episode', () => {
+    const { m, log } = machine();
+    m.planFrame(60, 1000);
+    m.requestKeyFrame('receiver request (PLI)');
+    assert.deepEqual(m.planFrame(61, 1033), { primaryKey: true, backup: 'start' });
+    assert.equal(m.episodeFrameId, 61);
+    assert.equal(log.at(-2)!.from, 'BACKUP');
+    assert.match(log.at(-2)!.cause, /receiver request.*while a backup episode was active/);
+    assert.equal(m.onFeedback(60, 1100), false, 'the superseded I-frame no longer ends anything');
+  });
+
+  it('single stream: I-frames without backup, back to NORMAL at once', () => {
+    const { m, path } = machine(false);
+    assert.deepEqual(m.planFrame(0, 0), { primaryKey: true, backup: 'none' });
+    assert.deepEqual(m.planFrame(60, 2000), { primaryKey: true, backup: 'none' });
+    assert.deepEqual(path(), ['NORMAL>IFRAME_DUE@0', 'IFRAME_DUE>NORMAL@0', 'NORMAL>IFRAME_DUE@60', 'IFRAME_DUE>NORMAL@60']);
+  });
+
+  it('an episode that cannot run is abandoned with its cause', () => {
+    const { m, log } = machine();
+    m.planFrame(0, 0);
+    m.abandonEpisode('no decoded primary picture to seed from', 0, 1);
+    assert.equal(m.state, 'NORMAL');
+    assert.equal(log.at(-1)!.cause, 'no decoded primary picture to seed from');
+  });
+});
