@@ -10,7 +10,8 @@ import { errText, ffmpegVersion, type VideoFrame } from '../media/codec';
 import { createRecorder, type Recorder } from '../media/recorder';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
-import { RECEIVER_COLUMNS, type ReceiverFrameRow, type RunMeta } from '../metrics/rows';
+import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type ReceiverFrameRow, type RunMeta } from '../metrics/rows';
+import type { MediaDescription } from '../transport/signaling';
 import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
 import { ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
 import type { ReportBlock, StreamKind } from '../rtp/types';
@@ -60,6 +61,8 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
 
   const signaling = createSignaling(o.signaling);
   const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+  let events: CsvWriter<ReceiverEventRow> | null = null;
+  const session: { offered: MediaDescription | null } = { offered: null };
   let csv: CsvWriter<ReceiverFrameRow> | null = null;
   let receiver: VideoReceiver | null = null;
   // Opened on the first rendered picture, whose size it takes.
@@ -90,6 +93,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       const offer = await signaling.receive(o.connectTimeout * 1000);
       if (offer.type !== 'offer') throw new UsageError(`expected an offer from the peer, got '${offer.type}'`, 1);
       meta.peer = offer.info;
+      session.offered = offer.media ?? null;
       const sdp = await peer.acceptOffer(offer.sdp);
       await signaling.send({ type: 'answer', sdp, info: self });
       await peer.connected(o.connectTimeout * 1000);
@@ -102,21 +106,44 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
 
     csv = new CsvWriter<ReceiverFrameRow>(join(outDir, 'receiver-frames.csv'), RECEIVER_COLUMNS);
+    events = new CsvWriter<ReceiverEventRow>(join(outDir, 'receiver-events.csv'), RECEIVER_EVENT_COLUMNS);
     const rows = csv;
+    const eventRows = events;
+    const fps = session.offered?.encoder.fps ?? 30;
     let recordStartMs: number | null = null;
     const record = (frame: VideoFrame, renderMs: number) => {
       if (!o.recordTo) return;
       recordStartMs ??= renderMs;
       const t = renderMs - recordStartMs;
-      rec.opening ??= createRecorder(o.recordTo, frame.width, frame.height, 30);
+      rec.opening ??= createRecorder(o.recordTo, frame.width, frame.height, fps);
       void rec.opening.then((r) => r.write(frame, t));
     };
     receiver = new VideoReceiver({
       clock,
       streams,
       playoutDelayMs: o.playoutDelay,
+      encoder: session.offered?.encoder,
       render: (frame, _id, renderMs) => record(frame, renderMs),
       onFrameDone: (row) => rows.write(row),
+      onEvent: (row) => {
+        eventRows.write(row);
+        log(`${row.event} ${row.stream} ${row.frame_id}: ${row.detail}`);
+      },
+      // Sent at once: the sender stops the backup stream on it (PSFB FMT 15, our 'TBED' message).
+      onIFrameComplete: (frameId) => {
+        peer.sendRtcp(
+          serializeRtcpCompound([
+            {
+              type: 'app-feedback',
+              senderSsrc: RECEIVER_SSRC,
+              mediaSsrc: media.ssrcs[0],
+              identifier: APP_IDENTIFIER,
+              data: encodeAppMessage({ kind: 'iframe-complete', frameId }),
+            },
+          ]),
+        );
+        eventRows.write({ time_ms: clock.now(), event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail: 'I-frame complete' });
+      },
     });
     const rx = receiver;
     peer.onRtp = (buf, arrivalMs) => rx.onRtp(buf, arrivalMs);
@@ -175,6 +202,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       };
     }
     await csv?.close();
+    await events?.close();
     if (rec.opening) {
       const r = await rec.opening;
       await r.close();

@@ -80,6 +80,8 @@ export function buildCli(): Command {
           .choices(['episodic', 'shared'])
           .default('shared'),
       )
+      .option('--backup-crf <crf>', "dual mode: the backup encoder's constant-quality factor (capped by the same VBV); 'off' uses the primary's rate control", parseCrf, 28)
+      .option('--pacing-factor <x>', 'pacing rate = factor × target rate (libwebrtc: 2.5)', parseFloatOption('--pacing-factor', 0.1, 100), 2.5)
       .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000),
   ).action(async (opts) => {
     const o = opts as CommonOpts & Record<string, unknown>;
@@ -98,6 +100,8 @@ export function buildCli(): Command {
       mode: o.mode as 'single' | 'dual',
       backupReference: o.backupReference as 'episodic' | 'shared',
       feedbackTimeoutMs: o.feedbackTimeout as number,
+      backupCrf: o.backupCrf as number | null,
+      pacingFactor: o.pacingFactor as number,
       out: o.out,
       verbose: o.verbose,
       iceHost: o.iceHost,
@@ -143,6 +147,11 @@ export function buildCli(): Command {
 
   addSummaryCommand(program);
   return program;
+}
+
+function parseCrf(v: string): number | null {
+  if (v === 'off') return null;
+  return parseFloatOption('--backup-crf', 0, 51)(v);
 }
 
 function parsePlayoutDelay(v: string): { min: number; max: number } {

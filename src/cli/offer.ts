@@ -42,6 +42,9 @@ export interface OfferOptions {
   mode: 'single' | 'dual';
   backupReference: BackupReference;
   feedbackTimeoutMs: number;
+  /** Constant-quality factor of the backup encoder; null: the primary's rate control. */
+  backupCrf: number | null;
+  pacingFactor: number;
 }
 
 /** RTCP report interval (RFC 3550 allows shorter than 5 s for high-bandwidth sessions). */
@@ -89,6 +92,9 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     preset: o.preset,
     tune: o.tune,
   };
+  // The backup encoder: same picture format; with --backup-crf, constant quality under the
+  // same VBV cap, so the never-sent seed IDR does not drain its rate control.
+  const backupEncoder: EncoderConfig = o.backupCrf === null ? encoder : { ...encoder, x264Params: `crf=${o.backupCrf}` };
   let sender: VideoSender | null = null;
   let finished = false;
   let stopReason: string | null = null;
@@ -115,7 +121,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     const connecting = (async () => {
       await signaling.connect('offer', o.connectTimeout * 1000);
       const sdp = await peer.createOffer(o.mode === 'dual' ? 2 : 1);
-      await signaling.send({ type: 'offer', sdp, info: self, media: { mode: o.mode, backupReference: o.backupReference, encoder } });
+      await signaling.send({ type: 'offer', sdp, info: self, media: { mode: o.mode, backupReference: o.backupReference, encoder: backupEncoder } });
       const answer = await signaling.receive(o.connectTimeout * 1000);
       if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`, 1);
       meta.peer = answer.info;
@@ -141,6 +147,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       keyintFrames: o.keyint,
       feedbackTimeoutMs: o.feedbackTimeoutMs,
       encoder,
+      backupEncoder,
+      pacingFactor: o.pacingFactor,
       send: (p) => peer.sendRtp(p),
       onFrameDone: (row) => rows.write(row),
       onEvent: (row) => {

@@ -37,6 +37,9 @@ export function joinRows(
 ): JoinedFrameRow[] {
   const recv = new Map<string, Record<string, string>>();
   for (const r of receiver) recv.set(`${r.stream}:${r.frame_id}`, r);
+  // Per picture: the stream whose version was shown, written on every row of that picture.
+  const renderedFrom = new Map<string, JoinedFrameRow['rendered_from']>();
+  for (const r of receiver) if (r.rendered === '1') renderedFrom.set(r.frame_id, r.stream as JoinedFrameRow['stream']);
   // Receiver times on the sender's clock.
   const rt = (v: string | undefined): Num => {
     const n = num(v);
@@ -69,6 +72,7 @@ export function joinRows(
       decode_end_ms: rt(r?.decode_end_ms),
       render_ms: rt(r?.render_ms),
       rendered: r?.rendered === '1' ? 1 : 0,
+      rendered_from: renderedFrom.get(s.frame_id) ?? '',
       not_rendered_reason: (r ? r.not_rendered_reason : s.dropped ? '' : 'incomplete') as JoinedFrameRow['not_rendered_reason'],
       dropped: s.dropped,
       jitter_estimate_ms: num(r?.jitter_estimate_ms),

@@ -43,6 +43,8 @@ export interface ReceiverFrameRow {
   decode_end_ms: number | '';
   render_ms: number | '';
   rendered: 0 | 1;
+  /** Which stream's version of this picture was rendered ('' when none was, or not known when the row closed). */
+  rendered_from: StreamKind | '';
   not_rendered_reason: NotRenderedReason;
   /** Jitter-buffer state when the frame was scheduled: the jitter estimate and the playout delay. */
   jitter_estimate_ms: number | '';
@@ -135,7 +137,7 @@ export const RECEIVER_EVENT_COLUMNS = columns<ReceiverEventRow>()('time_ms', 'ev
 
 export const RECEIVER_COLUMNS = columns<ReceiverFrameRow>()(
   'frame_id', 'stream', 'frame_type', 'size_bytes', 'packets', 'duplicates', 'first_recv_ms', 'last_recv_ms',
-  'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered', 'not_rendered_reason',
+  'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered', 'rendered_from', 'not_rendered_reason',
   'jitter_estimate_ms', 'current_delay_ms',
 );
 
@@ -143,6 +145,6 @@ export const JOINED_COLUMNS = columns<JoinedFrameRow>()(
   'frame_id', 'stream', 'source_index', 'frame_type', 'size_bytes', 'qp', 'packets', 'received_packets', 'duplicates',
   'rtp_timestamp', 'capture_ms', 'encode_start_ms', 'encode_end_ms', 'pacer_enqueue_ms', 'first_sent_ms', 'last_sent_ms',
   'first_recv_ms', 'last_recv_ms', 'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered',
-  'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms',
+  'rendered_from', 'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms',
   'encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms',
 );

@@ -28,7 +28,7 @@
  */
 import { depacketizeH264 } from '../rtp/h264';
 import { SeqUnwrapper } from '../rtp/seq';
-import type { RtpPacket } from '../rtp/types';
+import type { FrameRefExt, RtpPacket } from '../rtp/types';
 
 export interface AssembledFrame {
   ssrc: number;
@@ -37,6 +37,8 @@ export interface AssembledFrame {
   key: boolean;
   /** Frames back to the reference (0: the previous frame id). */
   refDelta: number;
+  /** An explicit reference (first frame of a backup episode), from our frame-ref extension. */
+  frameRef: FrameRefExt | null;
   /** Annex B access unit with 4-byte start codes (depacketizeH264). */
   annexB: Buffer;
   /** Sum of the RTP payload bytes of the frame's packets. */
@@ -100,6 +102,7 @@ interface Pending {
   rtpTimestamp: number;
   key: boolean;
   refDelta: number;
+  frameRef: FrameRefExt | null;
   /** By unwrapped sequence number. */
   packets: Map<number, { packet: RtpPacket; arrivalMs: number }>;
   startSeq: number | undefined;
@@ -166,6 +169,7 @@ export class FrameAssembler {
         rtpTimestamp: packet.timestamp,
         key: false,
         refDelta: 0,
+        frameRef: null,
         packets: new Map(),
         startSeq: undefined,
         endSeq: undefined,
@@ -185,6 +189,7 @@ export class FrameAssembler {
     f.lastRecvMs = Math.max(f.lastRecvMs, arrivalMs);
     f.key ||= fid.key;
     f.refDelta ||= fid.refDelta ?? 0;
+    f.frameRef ??= packet.extensions.frameRef ?? null;
     if (fid.start) f.startSeq = f.startSeq === undefined ? seq : Math.min(f.startSeq, seq);
     if (fid.end || packet.marker) f.endSeq = f.endSeq === undefined ? seq : Math.max(f.endSeq, seq);
 
@@ -243,6 +248,7 @@ export class FrameAssembler {
         rtpTimestamp: f.rtpTimestamp,
         key: f.key,
         refDelta: f.refDelta,
+        frameRef: f.frameRef,
         annexB,
         sizeBytes,
         packets: f.packets.size,

@@ -1,12 +1,27 @@
 /**
- * The receive path of one video stream: RTP → frame assembly → jitter buffer
- * (libwebrtc's jitter estimator and timing) → H.264 decode → render at the render
- * time. Decoding runs on libuv's pool (beamcoder); frames are decoded one at a time,
- * in order, and rendered at most once, in order.
+ * The receive path: RTP → frame assembly → jitter buffer (libwebrtc's jitter estimator
+ * and timing) → H.264 decode → render at the render time.
+ *
+ * One decode chain per stream (its own decoder and reference state), one timing model
+ * and one jitter estimator for both, one render order. In dual mode (DESIGN.md §2):
+ * - each picture is rendered at most once, in order, from whichever version becomes
+ *   decodable first (normally the backup P while the primary I-frame is in flight);
+ * - a frame whose picture was already rendered (the late I-frame, the primary P-frames
+ *   behind it, a backup frame after the primary caught up) is decoded at once as a
+ *   reference, never rendered and never waits for a render time; once the primary chain
+ *   holds the picture due next, rendering returns to the primary stream;
+ * - the jitter estimator sees each picture once, at its first complete version, so the
+ *   I-frame that is only a reference does not feed it;
+ * - a primary I-frame complete triggers the "I-frame complete" feedback;
+ * - backup frames that start an episode name their reference (frame-ref extension): the
+ *   last backup picture (episodic) or a seed IDR the receiver builds from its own decoded
+ *   primary picture and checks against the sender's hash (shared). A decode that would
+ *   use a wrong reference is reported as undecodable, never rendered.
  */
 import type { Clock } from '../clock';
-import { H264Decoder, type VideoFrame } from '../media/codec';
-import type { NotRenderedReason, ReceiverFrameRow } from '../metrics/rows';
+import { H264Decoder, type EncoderConfig, type VideoFrame } from '../media/codec';
+import { seedDecoder } from '../media/backup-seed';
+import type { NotRenderedReason, ReceiverEventRow, ReceiverFrameRow } from '../metrics/rows';
 import { parseRtp } from '../rtp/packet';
 import type { RtpPacket, StreamKind } from '../rtp/types';
 import { FrameAssembler, type AssembledFrame } from './frame-assembler';
@@ -17,22 +32,39 @@ import { InterFrameDelayVariation, JitterEstimator, Timing } from './timing';
 export const MAX_WAIT_FOR_KEYFRAME_MS = 200;
 export const MAX_WAIT_FOR_FRAME_MS = 3000;
 const EXPIRE_INTERVAL_MS = 500;
+/** Decoded primary pictures kept as possible seeds for shared-reference backups. */
+const SEED_CANDIDATES = 8;
 
 export interface VideoReceiverOptions {
   clock: Clock;
   /** Which stream each media SSRC carries. */
   streams: Map<number, StreamKind>;
+  /** The sender's encoder parameters, needed to build shared-reference seeds. */
+  encoder?: EncoderConfig;
   /** Hands a rendered picture on (the recorder); called in render order, once per picture. */
-  render: (frame: VideoFrame, frameId: number, renderMs: number) => void;
+  render: (frame: VideoFrame, frameId: number, renderMs: number, stream: StreamKind) => void;
   /** Called once per frame when its row is final. */
   onFrameDone: (row: ReceiverFrameRow) => void;
+  onEvent?: (row: ReceiverEventRow) => void;
+  /** Dual mode: the primary I-frame of picture `frameId` is complete (send the feedback). */
+  onIFrameComplete?: (frameId: number) => void;
   /**
    * Playout delay bounds (libwebrtc's playout-delay semantics). min 0 with max ≤ 500 ms
    * selects libwebrtc's low-latency path: render as soon as decoded, decodes paced 8 ms apart.
    */
   playoutDelayMs?: { min: number; max: number };
-  /** Called when a packet does not parse as RTP (counted, never fatal). */
-  onMalformed?: (err: unknown) => void;
+}
+
+interface Chain {
+  stream: StreamKind;
+  decoder: H264Decoder | null;
+  complete: Map<number, AssembledFrame>;
+  lastDecodedId: number;
+  /** Primary: waiting for a key frame after a broken chain. */
+  needKey: boolean;
+  busy: boolean;
+  wakeTimer: NodeJS.Timeout | null;
+  waitingSinceMs: number | null;
 }
 
 export class VideoReceiver {
@@ -41,14 +73,14 @@ export class VideoReceiver {
   readonly timing: Timing;
   readonly jitter = new JitterEstimator();
   private readonly ifd = new InterFrameDelayVariation();
-  private readonly decoder = new H264Decoder();
-  private readonly rows = new Map<number, ReceiverFrameRow>();
-  private readonly complete = new Map<number, AssembledFrame>();
-  private lastDecodedId = -1;
-  private needKey = true;
-  private busy = false;
-  private wakeTimer: NodeJS.Timeout | null = null;
-  private waitingSinceMs: number | null = null;
+  private readonly chains: Record<StreamKind, Chain>;
+  private readonly rows = new Map<string, ReceiverFrameRow>();
+  /** Pictures fed to the jitter estimator (the first complete version of each). */
+  private readonly timed = new Set<number>();
+  private readonly renderedFrom = new Map<number, StreamKind>();
+  private readonly seedCandidates: { frameId: number; frame: VideoFrame; pts: number }[] = [];
+  private nextRenderId = 0;
+  private lastRenderedStream: StreamKind | null = null;
   private renderChain: Promise<void> = Promise.resolve();
   private lastRenderMs = -Infinity;
   private lastExpireMs = -Infinity;
@@ -65,15 +97,29 @@ export class VideoReceiver {
       minPlayoutDelayMs: o.playoutDelayMs?.min,
       maxPlayoutDelayMs: o.playoutDelayMs?.max,
     });
+    const chain = (stream: StreamKind, decoder: H264Decoder | null): Chain => ({
+      stream,
+      decoder,
+      complete: new Map(),
+      lastDecodedId: -1,
+      needKey: true,
+      busy: false,
+      wakeTimer: null,
+      waitingSinceMs: null,
+    });
+    this.chains = { primary: chain('primary', new H264Decoder()), backup: chain('backup', null) };
+  }
+
+  get dual(): boolean {
+    return [...this.o.streams.values()].includes('backup');
   }
 
   onRtp(buf: Buffer, arrivalMs: number): void {
     let pkt: RtpPacket;
     try {
       pkt = parseRtp(buf);
-    } catch (e) {
+    } catch {
       this.malformedPackets++;
-      this.o.onMalformed?.(e);
       return;
     }
     const stream = this.o.streams.get(pkt.ssrc);
@@ -94,9 +140,9 @@ export class VideoReceiver {
     row.packets++;
     if (fid.key) row.frame_type = 'I';
 
-    for (const f of this.assembler.insert(pkt, arrivalMs)) this.onComplete(f);
+    for (const f of this.assembler.insert(pkt, arrivalMs)) this.onComplete(f, stream);
     if (arrivalMs - this.lastExpireMs > EXPIRE_INTERVAL_MS) this.expire(arrivalMs);
-    this.schedule();
+    this.scheduleAll();
   }
 
   /**
@@ -106,13 +152,15 @@ export class VideoReceiver {
   private expire(now: number): void {
     this.lastExpireMs = now;
     for (const d of this.assembler.expire(now, MAX_WAIT_FOR_FRAME_MS)) {
-      const row = this.rows.get(d.frameId);
+      const stream = this.o.streams.get(d.ssrc);
+      const row = stream && this.rows.get(`${stream}:${d.frameId}`);
       if (row && d.reason === 'malformed') this.finish(row, 'undecodable');
     }
   }
 
   private rowFor(frameId: number, stream: StreamKind): ReceiverFrameRow {
-    let row = this.rows.get(frameId);
+    const key = `${stream}:${frameId}`;
+    let row = this.rows.get(key);
     if (!row) {
       row = {
         frame_id: frameId,
@@ -128,183 +176,276 @@ export class VideoReceiver {
         decode_end_ms: '',
         render_ms: '',
         rendered: 0,
+        rendered_from: '',
         not_rendered_reason: '',
         jitter_estimate_ms: '',
         current_delay_ms: '',
       };
-      this.rows.set(frameId, row);
+      this.rows.set(key, row);
     }
     return row;
   }
 
-  private onComplete(f: AssembledFrame): void {
-    const row = this.rowFor(f.frameId, this.o.streams.get(f.ssrc) ?? 'primary');
+  private onComplete(f: AssembledFrame, stream: StreamKind): void {
+    const row = this.rowFor(f.frameId, stream);
     row.complete_ms = f.completeMs;
     row.size_bytes = f.sizeBytes;
     row.frame_type = f.key ? 'I' : 'P';
     row.duplicates = f.duplicates;
-    if (f.frameId <= this.lastDecodedId) {
-      // Completed after the decoder moved past it: it can never be shown.
+    if (stream === 'primary' && f.key && this.dual) this.o.onIFrameComplete?.(f.frameId);
+    const chain = this.chains[stream];
+    if (f.frameId <= chain.lastDecodedId) {
+      // Completed after its chain moved past it: it can never be decoded now.
       this.finish(row, 'late');
       return;
     }
-    // libwebrtc feeds the jitter estimator with the frame delay variation between
-    // consecutive complete frames (arrival of the last packet vs RTP timestamp delta).
-    const now = this.o.clock.now();
-    const delay = this.ifd.calculate(f.rtpTimestamp, f.lastRecvMs);
-    if (delay !== undefined) this.jitter.updateEstimate(delay, f.sizeBytes, now);
-    this.timing.incomingTimestamp(f.rtpTimestamp, f.lastRecvMs);
-    this.complete.set(f.frameId, f);
+    if (!this.timed.has(f.frameId)) {
+      // libwebrtc feeds the jitter estimator with the frame delay variation between
+      // consecutive complete frames (last packet's arrival vs RTP timestamp delta).
+      this.timed.add(f.frameId);
+      const now = this.o.clock.now();
+      const delay = this.ifd.calculate(f.rtpTimestamp, f.lastRecvMs);
+      if (delay !== undefined) this.jitter.updateEstimate(delay, f.sizeBytes, now);
+      this.timing.incomingTimestamp(f.rtpTimestamp, f.lastRecvMs);
+    }
+    chain.complete.set(f.frameId, f);
   }
 
-  /** The next frame the decoder can take, in order; skips to a key frame when the chain broke. */
-  private nextDecodable(): AssembledFrame | null {
-    if (!this.needKey) {
-      // The oldest complete frame ahead, if it predicts from the last decoded one.
-      let next: AssembledFrame | null = null;
-      for (const f of this.complete.values()) if (f.frameId > this.lastDecodedId && (!next || f.frameId < next.frameId)) next = f;
-      if (next && (next.key || next.frameId - (next.refDelta || 1) === this.lastDecodedId)) return next;
-      return null;
-    }
-    let best: AssembledFrame | null = null;
-    for (const f of this.complete.values()) {
-      if (f.key && f.frameId > this.lastDecodedId && (!best || f.frameId < best.frameId)) best = f;
-    }
-    return best;
+  private scheduleAll(): void {
+    this.schedule(this.chains.primary);
+    if (this.dual) this.schedule(this.chains.backup);
   }
 
-  private schedule(): void {
-    if (this.busy || this.stopped) return;
+  /** The oldest complete frame ahead of the chain, if it can be decoded now. */
+  private nextDecodable(c: Chain): AssembledFrame | null {
+    let next: AssembledFrame | null = null;
+    for (const f of c.complete.values()) {
+      if (f.frameId > c.lastDecodedId && (!c.needKey || f.key || c.stream === 'backup') && (!next || f.frameId < next.frameId)) next = f;
+    }
+    if (!next) return null;
+    if (next.key) return next;
+    if (c.stream === 'primary') {
+      if (c.needKey) return null;
+      return next.frameId - (next.refDelta || 1) === c.lastDecodedId ? next : null;
+    }
+    // Backup: an episode start names its reference; inside an episode frames follow on.
+    if (next.frameRef) {
+      if (next.frameRef.seedHash !== null) return next; // the seed is built at decode time
+      return next.frameRef.refFrameId === c.lastDecodedId && c.decoder ? next : null;
+    }
+    return c.decoder && next.frameId - (next.refDelta || 1) === c.lastDecodedId ? next : null;
+  }
+
+  private schedule(c: Chain): void {
+    if (c.busy || this.stopped) return;
     const now = this.o.clock.now();
-    const f = this.nextDecodable();
+    const f = this.nextDecodable(c);
     if (!f) {
-      this.armGiveUp(now);
+      if (c.stream === 'primary') this.armGiveUp(c, now);
+      else this.skipBrokenBackup(c);
       return;
     }
-    this.waitingSinceMs = null;
+    c.waitingSinceMs = null;
+    if (f.frameId < this.nextRenderId || this.primaryWillRender(c, f)) {
+      // Its picture is shown already (or the primary has it): decode now, as a reference.
+      this.decode(c, f, null);
+      return;
+    }
     this.timing.setJitterDelayMs(this.jitter.getJitterEstimateMs(1, undefined, now));
     this.timing.updateCurrentDelay(f.rtpTimestamp);
     const renderMs = this.timing.renderTimeMs(f.rtpTimestamp, now);
     const waitMs = this.timing.maxWaitingTimeMs(renderMs, now);
     if (waitMs > 0) {
-      this.wake(waitMs, () => this.decodeAt(f.frameId));
+      this.wake(c, waitMs, () => {
+        const again = c.complete.get(f.frameId);
+        if (!again || c.busy) return this.schedule(c);
+        if (f.frameId < this.nextRenderId || this.primaryWillRender(c, f)) return this.decode(c, f, null);
+        this.decode(c, f, this.timing.renderTimeMs(f.rtpTimestamp, this.o.clock.now()));
+      });
       return;
     }
-    this.decode(f, renderMs);
+    this.decode(c, f, renderMs);
   }
 
-  private decodeAt(frameId: number): void {
-    const f = this.complete.get(frameId);
-    if (!f || this.busy) return this.schedule();
-    const now = this.o.clock.now();
-    this.decode(f, this.timing.renderTimeMs(f.rtpTimestamp, now));
+  /** A backup frame defers to the primary chain when that one holds the same picture, decodable. */
+  private primaryWillRender(c: Chain, f: AssembledFrame): boolean {
+    if (c.stream !== 'backup') return false;
+    const p = this.chains.primary;
+    const pf = p.complete.get(f.frameId);
+    return !!pf && this.nextDecodable(p) === pf;
   }
 
-  /** Missing frames: after libwebrtc's max wait, give up on them and wait for a key frame. */
-  private armGiveUp(now: number): void {
-    const missingAhead = [...this.complete.keys()].some((id) => id > this.lastDecodedId);
+  /** Backup frames that cannot be decoded while a later episode start can: give them up. */
+  private skipBrokenBackup(c: Chain): void {
+    const starts = [...c.complete.values()].filter((f) => f.frameId > c.lastDecodedId && (f.key || f.frameRef?.seedHash != null));
+    if (starts.length === 0) return;
+    const firstStart = Math.min(...starts.map((f) => f.frameId));
+    for (const [id, f] of c.complete) {
+      if (id < firstStart) {
+        c.complete.delete(id);
+        const row = this.rows.get(`backup:${f.frameId}`);
+        if (row) this.finish(row, 'undecodable');
+      }
+    }
+    c.lastDecodedId = Math.max(c.lastDecodedId, firstStart - 1);
+    c.decoder = null;
+    this.schedule(c);
+  }
+
+  /** Missing primary frames: after libwebrtc's max wait, give up on them and wait for a key frame. */
+  private armGiveUp(c: Chain, now: number): void {
+    const missingAhead = [...c.complete.keys()].some((id) => id > c.lastDecodedId);
     if (!missingAhead) {
-      this.waitingSinceMs = null;
+      c.waitingSinceMs = null;
       return;
     }
-    this.waitingSinceMs ??= now;
-    const limit = this.needKey ? MAX_WAIT_FOR_KEYFRAME_MS : MAX_WAIT_FOR_FRAME_MS;
-    const left = this.waitingSinceMs + limit - now;
+    c.waitingSinceMs ??= now;
+    const limit = c.needKey ? MAX_WAIT_FOR_KEYFRAME_MS : MAX_WAIT_FOR_FRAME_MS;
+    const left = c.waitingSinceMs + limit - now;
     if (left <= 0) {
-      this.needKey = true;
-      this.waitingSinceMs = now;
+      c.needKey = true;
+      c.waitingSinceMs = now;
       return;
     }
-    this.wake(left, () => this.schedule());
+    this.wake(c, left, () => this.schedule(c));
   }
 
-  private wake(ms: number, fn: () => void): void {
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
+  private wake(c: Chain, ms: number, fn: () => void): void {
+    if (c.wakeTimer) clearTimeout(c.wakeTimer);
+    c.wakeTimer = setTimeout(() => {
+      c.wakeTimer = null;
       fn();
     }, ms);
   }
 
-  private decode(f: AssembledFrame, renderMs: number): void {
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = null;
-    this.busy = true;
-    this.complete.delete(f.frameId);
+  /** Decodes `f` on chain `c`; renders it at `renderMs` unless null (reference only). */
+  private decode(c: Chain, f: AssembledFrame, renderMs: number | null): void {
+    if (c.wakeTimer) clearTimeout(c.wakeTimer);
+    c.wakeTimer = null;
+    c.busy = true;
+    c.complete.delete(f.frameId);
     // Frames skipped over to reach this one (a broken chain) can never be decoded now.
-    for (const [id, row] of this.rows) {
-      if (id < f.frameId && id > this.lastDecodedId && row.rendered === 0 && row.not_rendered_reason === '') {
-        this.complete.delete(id);
+    for (const [key, row] of this.rows) {
+      if (row.stream === c.stream && row.frame_id < f.frameId && row.frame_id > c.lastDecodedId && row.not_rendered_reason === '' && row.rendered === 0) {
+        c.complete.delete(row.frame_id);
         this.finish(row, row.complete_ms === '' ? 'incomplete' : 'undecodable');
       }
     }
-    const row = this.rowFor(f.frameId, this.o.streams.get(f.ssrc) ?? 'primary');
+    const row = this.rowFor(f.frameId, c.stream);
     const start = this.o.clock.now();
     row.decode_start_ms = start;
-    this.timing.setLastDecodeScheduledTimestamp(start);
+    if (renderMs !== null) this.timing.setLastDecodeScheduledTimestamp(start);
     row.jitter_estimate_ms = this.timing.jitterDelayMs();
     row.current_delay_ms = this.timing.currentDelayMs();
-    this.decoder
-      .decode(f.annexB, f.rtpTimestamp)
+    this.decodeOn(c, f)
       .then(
-        (pictures) => this.onDecoded(f, row, renderMs, start, pictures),
-        () => this.onDecoded(f, row, renderMs, start, []),
+        (pictures) => this.onDecoded(c, f, row, renderMs, start, pictures),
+        (e: Error) => {
+          this.event('seed-failed', c.stream, f.frameId, e.message);
+          this.onDecoded(c, f, row, renderMs, start, []);
+        },
       )
       .finally(() => {
-        this.busy = false;
-        this.schedule();
+        c.busy = false;
+        this.scheduleAll();
       });
   }
 
-  private onDecoded(f: AssembledFrame, row: ReceiverFrameRow, renderMs: number, start: number, pictures: VideoFrame[]): void {
+  /** Runs the decoder of chain `c`, first (re)building it when `f` starts a new reference chain. */
+  private async decodeOn(c: Chain, f: AssembledFrame): Promise<VideoFrame[]> {
+    if (c.stream === 'backup') {
+      if (f.key) {
+        c.decoder = new H264Decoder();
+      } else if (f.frameRef?.seedHash != null) {
+        c.decoder = null;
+        const basis = this.seedCandidates.find((p) => p.frameId === f.frameRef!.refFrameId);
+        if (!basis) throw new Error(`no decoded primary picture ${f.frameRef.refFrameId} to build the seed from`);
+        if (!this.o.encoder) throw new Error('the offer did not describe the encoder: cannot build a seed');
+        const seed = await seedDecoder(this.o.encoder, basis.frame, basis.pts, f.frameRef.seedHash);
+        c.decoder = seed.decoder;
+        this.event('seed-built', 'backup', f.frameId, `from primary picture ${basis.frameId}, hash ${seed.hash.toString(16)}`);
+      }
+    }
+    if (!c.decoder) throw new Error('no decoder state for this frame');
+    return c.decoder.decode(f.annexB, f.rtpTimestamp);
+  }
+
+  private onDecoded(c: Chain, f: AssembledFrame, row: ReceiverFrameRow, renderMs: number | null, start: number, pictures: VideoFrame[]): void {
     const end = this.o.clock.now();
     row.decode_end_ms = end;
-    this.timing.addDecodeTime(end - start, end);
-    this.lastDecodedId = f.frameId;
+    c.lastDecodedId = f.frameId;
     if (pictures.length !== 1) {
       // A decode that yields no picture (or several) means the reference chain is not
-      // what the encoder used: never render it, wait for a key frame instead.
+      // what the encoder used: never render it; the primary waits for a key frame.
       this.decoderErrors++;
-      this.needKey = true;
+      this.event('decoder-error', c.stream, f.frameId, `${pictures.length} pictures from one access unit`);
+      if (c.stream === 'primary') c.needKey = true;
+      else c.decoder = null;
       this.finish(row, 'undecodable');
       return;
     }
-    this.needKey = false;
+    if (c.stream === 'primary') {
+      c.needKey = false;
+      this.seedCandidates.push({ frameId: f.frameId, frame: pictures[0], pts: f.rtpTimestamp });
+      if (this.seedCandidates.length > SEED_CANDIDATES) this.seedCandidates.shift();
+    }
+    // Decode-time statistics follow what a rendered frame costs; reference-only decodes
+    // (catching up behind a late I-frame) run back to back and would skew them.
+    if (renderMs === null || f.frameId < this.nextRenderId) {
+      const other = this.renderedFrom.get(f.frameId);
+      row.rendered_from = other ?? '';
+      this.finish(row, other ? 'superseded' : 'late');
+      return;
+    }
+    this.timing.addDecodeTime(end - start, end);
     this.timing.updateCurrentDelayAfterDecode(renderMs, end);
+    this.nextRenderId = f.frameId + 1;
+    this.renderedFrom.set(f.frameId, c.stream);
+    if (this.lastRenderedStream !== null && this.lastRenderedStream !== c.stream) {
+      this.event('render-switch', c.stream, f.frameId, `rendering from the ${c.stream} stream`);
+    }
+    this.lastRenderedStream = c.stream;
     const pic = pictures[0];
-    // Renders are chained so pictures reach the recorder in order even if render
-    // times were to cross.
+    // Renders are chained so pictures reach the recorder in order even if render times cross.
     const at = Math.max(renderMs, this.lastRenderMs);
     this.lastRenderMs = at;
     this.renderChain = this.renderChain.then(async () => {
       const wait = at - this.o.clock.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (this.stopped && row.not_rendered_reason !== '') return;
       const now = this.o.clock.now();
-      this.o.render(pic, f.frameId, now);
+      this.o.render(pic, f.frameId, now, c.stream);
       row.render_ms = now;
       row.rendered = 1;
+      row.rendered_from = c.stream;
       this.framesRendered++;
       this.finish(row, '');
     });
   }
 
+  private event(event: ReceiverEventRow['event'], stream: StreamKind | '', frameId: number, detail: string): void {
+    this.o.onEvent?.({ time_ms: this.o.clock.now(), event, stream, frame_id: frameId, detail });
+  }
+
   private finish(row: ReceiverFrameRow, reason: NotRenderedReason): void {
-    if (!this.rows.has(row.frame_id)) return;
+    const key = `${row.stream}:${row.frame_id}`;
+    if (this.rows.get(key) !== row) return;
     row.not_rendered_reason = reason;
-    this.rows.delete(row.frame_id);
+    if (row.rendered_from === '') row.rendered_from = this.renderedFrom.get(row.frame_id) ?? '';
+    this.rows.delete(key);
     this.o.onFrameDone(row);
   }
 
-  /** Waits until every complete frame is decoded and rendered (bounded), then finalizes all rows. */
+  /** Waits until every decodable frame is decoded and rendered (bounded), then finalizes all rows. */
   async drainAndClose(timeoutMs: number): Promise<void> {
     const deadline = this.o.clock.now() + timeoutMs;
-    while ((this.busy || this.nextDecodable()) && this.o.clock.now() < deadline) {
+    const pending = () =>
+      Object.values(this.chains).some((c) => c.busy || (c.stream === 'backup' && !this.dual ? false : this.nextDecodable(c) !== null));
+    while (pending() && this.o.clock.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
     await Promise.race([this.renderChain, new Promise((r) => setTimeout(r, Math.max(0, deadline - this.o.clock.now())))]);
     this.stopped = true;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    for (const c of Object.values(this.chains)) if (c.wakeTimer) clearTimeout(c.wakeTimer);
     for (const row of [...this.rows.values()].sort((a, b) => a.frame_id - b.frame_id)) {
       this.finish(row, row.complete_ms === '' ? 'incomplete' : 'stopped');
     }

@@ -43,6 +43,8 @@ export interface PacedSenderOptions {
   /** Largest RTP packet (header + payload), bytes. */
   mtu: number;
   initialRateBps: number;
+  /** Pacing rate = pacingFactor × target rate (libwebrtc's default 2.5). */
+  pacingFactor?: number;
   send: (packet: Buffer) => void;
   /** Called once per frame when its last packet left (or when it is dropped). */
   onFrameDone: (row: SenderFrameRow) => void;
@@ -58,7 +60,7 @@ export class PacedSender {
   private stopped = false;
 
   constructor(private readonly o: PacedSenderOptions) {
-    this.pacer = new Pacer<Queued>(o.initialRateBps);
+    this.pacer = new Pacer<Queued>(o.initialRateBps, { pacingFactor: o.pacingFactor });
   }
 
   addStream(spec: StreamSpec): void {

@@ -33,6 +33,9 @@ export interface VideoSenderOptions {
   keyintFrames: number;
   feedbackTimeoutMs: number;
   encoder: EncoderConfig;
+  /** Parameters of the backup encoder (and of shared-reference seeds at both ends). */
+  backupEncoder: EncoderConfig;
+  pacingFactor?: number;
   send: (packet: Buffer) => void;
   onFrameDone: (row: SenderFrameRow) => void;
   onEvent: (row: SenderEventRow) => void;
@@ -69,6 +72,7 @@ export class VideoSender {
       clock: o.clock,
       mtu: o.mtu,
       initialRateBps: o.encoder.bitrateBps,
+      pacingFactor: o.pacingFactor,
       send: o.send,
       onFrameDone: o.onFrameDone,
     });
@@ -76,7 +80,7 @@ export class VideoSender {
     this.primary = H264Encoder.open(o.encoder);
     const dual = o.mode === 'dual';
     this.localDecoder = dual && o.backupReference === 'shared' ? new H264Decoder() : null;
-    if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.encoder);
+    if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.backupEncoder);
     this.machine = new BackupStateMachine({
       dual,
       keyintFrames: o.keyintFrames,
@@ -183,7 +187,7 @@ export class VideoSender {
       const k = this.o.keyintFrames;
       if (k > 0 && (frameId + 1) % k === 0 && !this.stopped) {
         const basis = this.lastDecoded;
-        const seed = seedEncoder(this.o.encoder, basis.frame, basis.pts);
+        const seed = seedEncoder(this.o.backupEncoder, basis.frame, basis.pts);
         seed.catch(() => {});
         this.readySeed = { forFrameId: frameId + 1, basis, seed };
       }
@@ -232,7 +236,7 @@ export class VideoSender {
     await this.decodeChain;
     const basis = this.lastDecoded;
     if (!basis || basis.frameId >= frameId) return null;
-    return { basis, seed: await seedEncoder(this.o.encoder, basis.frame, basis.pts) };
+    return { basis, seed: await seedEncoder(this.o.backupEncoder, basis.frame, basis.pts) };
   }
 
   private finishEncode(row: SenderFrameRow, size: number, key: boolean, qp: number | null): void {

@@ -11,7 +11,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import type { PeerInfo } from '../metrics/rows';
 import type { EncoderConfig } from '../media/codec';
 
-/** What the offer tells the answerer beyond SDP: the mode, and the encoder parameters a shared-reference seed needs. */
+/** What the offer tells the answerer beyond SDP: the mode, and the backup encoder's parameters, which a shared-reference seed must reproduce exactly. */
 export interface MediaDescription {
   mode: 'single' | 'dual';
   backupReference: 'episodic' | 'shared';
