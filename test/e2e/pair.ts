@@ -2,7 +2,8 @@
  * Runs `testbed answer` and `testbed offer` as two separate processes over loopback,
  * as a researcher would, and collects their exit codes and stderr.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import type { ShapedLink } from '../../src/emulation/netns';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,9 +29,14 @@ export interface ProcResult {
   /** CPU time (user + system) of the process, seconds, from /proc when available. */
 }
 
-export function runCli(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ProcResult> {
+export function runCli(
+  args: string[],
+  opts: { timeoutMs?: number; input?: string; spawner?: (cmd: string, args: string[]) => ChildProcess } = {},
+): Promise<ProcResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const spawner = opts.spawner ?? ((cmd, a) => spawn(cmd, a, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }));
+    const child = spawner(process.execPath, [BIN, ...args]);
+    if (!child.stdout || !child.stderr || !child.stdin) throw new Error('runCli needs piped stdio');
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -58,5 +64,25 @@ export async function runPair(
   const common = ['--out', out, '--signaling', 'tcp-socket', '--signaling-port', port];
   const answer = runCli(['answer', ...common, ...answerArgs]);
   const offer = runCli(['offer', ...common, ...offerArgs]);
+  return { offer: await offer, answer: await answer };
+}
+
+/**
+ * The same over a shaped link: the offer (sender) in namespace a, the answer in b, each
+ * offering its veth address as ICE host candidate; the answer reaches the offerer's
+ * signaling socket across the link.
+ */
+export async function runPairShaped(
+  link: ShapedLink,
+  out: string,
+  offerArgs: string[],
+  answerArgs: string[] = [],
+): Promise<{ offer: ProcResult; answer: ProcResult }> {
+  const port = String(freePort());
+  const sig = ['--out', out, '--signaling', 'tcp-socket', '--signaling-host', link.addrA, '--signaling-port', port];
+  const spawner = (side: 'a' | 'b') => (cmd: string, args: string[]) =>
+    link.spawnIn(side, cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const answer = runCli(['answer', ...sig, '--ice-host', link.addrB, ...answerArgs], { spawner: spawner('b') });
+  const offer = runCli(['offer', ...sig, '--ice-host', link.addrA, ...offerArgs], { spawner: spawner('a') });
   return { offer: await offer, answer: await answer };
 }
