@@ -23,6 +23,8 @@ import { makeLogger, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta
 export interface AnswerOptions {
   recordTo?: string;
   playoutDelay?: { min: number; max: number };
+  /** Send the I-frame-complete feedback (off only to study the sender's timeout path). */
+  iframeFeedback: boolean;
   out: string;
   verbose: boolean;
   iceHost: string;
@@ -131,6 +133,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       },
       // Sent at once: the sender stops the backup stream on it (PSFB FMT 15, our 'TBED' message).
       onIFrameComplete: (frameId) => {
+        if (!o.iframeFeedback) return;
         peer.sendRtcp(
           serializeRtcpCompound([
             {

@@ -80,7 +80,8 @@ export function buildCli(): Command {
           .choices(['episodic', 'shared'])
           .default('shared'),
       )
-      .option('--backup-crf <crf>', "dual mode: the backup encoder's constant-quality factor (capped by the same VBV); 'off' uses the primary's rate control", parseCrf, 28)
+      .option('--backup-crf <crf>', "dual mode: give the backup encoder constant quality CRF (capped by the same VBV) instead of the primary's ABR rate control; 'off' = ABR, where the never-sent seed IDR drains its budget and backup P-frames come out small", parseCrf, null)
+      .option('--backup-bitrate <bps>', "dual mode: the backup encoder's target rate (default: half of --bitrate)", parseIntOption('--backup-bitrate', 10_000, 1_000_000_000))
       .option('--pacing-factor <x>', 'pacing rate = factor × target rate (libwebrtc: 2.5)', parseFloatOption('--pacing-factor', 0.1, 100), 2.5)
       .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000),
   ).action(async (opts) => {
@@ -101,6 +102,7 @@ export function buildCli(): Command {
       backupReference: o.backupReference as 'episodic' | 'shared',
       feedbackTimeoutMs: o.feedbackTimeout as number,
       backupCrf: o.backupCrf as number | null,
+      backupBitrate: (o.backupBitrate as number | undefined) ?? null,
       pacingFactor: o.pacingFactor as number,
       out: o.out,
       verbose: o.verbose,
@@ -120,10 +122,12 @@ export function buildCli(): Command {
         '--playout-delay <min,max>',
         "playout delay bounds in ms (libwebrtc's playout-delay semantics); 0,500 selects libwebrtc's low-latency rendering (default: libwebrtc's 0,10000)",
         parsePlayoutDelay,
-      ),
+      )
+      .option('--no-iframe-feedback', 'dual mode: never send the I-frame-complete feedback (the sender then ends each backup episode by its timeout)'),
   ).action(async (opts) => {
-    const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number } };
+    const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number }; iframeFeedback: boolean };
     await runAnswer({
+      iframeFeedback: o.iframeFeedback,
       recordTo: o.recordTo,
       playoutDelay: o.playoutDelay,
       out: o.out,

@@ -44,6 +44,8 @@ export interface OfferOptions {
   feedbackTimeoutMs: number;
   /** Constant-quality factor of the backup encoder; null: the primary's rate control. */
   backupCrf: number | null;
+  /** Target rate of the backup encoder (null: half the primary's). */
+  backupBitrate: number | null;
   pacingFactor: number;
 }
 
@@ -92,9 +94,14 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     preset: o.preset,
     tune: o.tune,
   };
-  // The backup encoder: same picture format; with --backup-crf, constant quality under the
-  // same VBV cap, so the never-sent seed IDR does not drain its rate control.
-  const backupEncoder: EncoderConfig = o.backupCrf === null ? encoder : { ...encoder, x264Params: `crf=${o.backupCrf}` };
+  // The backup encoder: same picture format, its own (smaller) rate: during an episode it
+  // adds to the primary's rate on the same link. With --backup-crf, constant quality
+  // under that VBV cap instead of ABR.
+  const backupEncoder: EncoderConfig = {
+    ...encoder,
+    bitrateBps: o.backupBitrate ?? Math.round(o.bitrate / 2),
+    ...(o.backupCrf === null ? {} : { x264Params: `crf=${o.backupCrf}` }),
+  };
   let sender: VideoSender | null = null;
   let finished = false;
   let stopReason: string | null = null;

@@ -230,7 +230,9 @@ export class VideoReceiver {
     }
     // Backup: an episode start names its reference; inside an episode frames follow on.
     if (next.frameRef) {
-      if (next.frameRef.seedHash !== null) return next; // the seed is built at decode time
+      // A seed is built at decode time from the primary picture it names: wait until the
+      // primary chain has decoded that picture (or moved past it, and then it fails).
+      if (next.frameRef.seedHash !== null) return this.chains.primary.lastDecodedId >= next.frameRef.refFrameId ? next : null;
       return next.frameRef.refFrameId === c.lastDecodedId && c.decoder ? next : null;
     }
     return c.decoder && next.frameId - (next.refDelta || 1) === c.lastDecodedId ? next : null;
@@ -280,14 +282,13 @@ export class VideoReceiver {
     const starts = [...c.complete.values()].filter((f) => f.frameId > c.lastDecodedId && (f.key || f.frameRef?.seedHash != null));
     if (starts.length === 0) return;
     const firstStart = Math.min(...starts.map((f) => f.frameId));
-    for (const [id, f] of c.complete) {
-      if (id < firstStart) {
-        c.complete.delete(id);
-        const row = this.rows.get(`backup:${f.frameId}`);
-        if (row) this.finish(row, 'undecodable');
-      }
+    const broken = [...c.complete.keys()].filter((id) => id < firstStart);
+    if (broken.length === 0) return; // the start itself is waiting (e.g. for its seed picture)
+    for (const id of broken) {
+      c.complete.delete(id);
+      const row = this.rows.get(`backup:${id}`);
+      if (row) this.finish(row, 'undecodable');
     }
-    c.lastDecodedId = Math.max(c.lastDecodedId, firstStart - 1);
     c.decoder = null;
     this.schedule(c);
   }
