@@ -9,7 +9,7 @@
  * with the first backup frame so the receiver can verify it built the same seed.
  */
 import { createHash } from 'node:crypto';
-import { H264Decoder, H264Encoder, MediaError, type EncoderConfig, type VideoFrame } from './codec';
+import { copyFrame, H264Decoder, H264Encoder, MediaError, type EncoderConfig, type VideoFrame } from './codec';
 
 /** First 32 bits of the SHA-256 of the seed IDR. */
 export function seedHash(idr: Buffer): number {
@@ -26,7 +26,8 @@ export interface SenderSeed {
 /** Sender side: a fresh encoder primed with an IDR of `picture` (pts in 90 kHz). */
 export async function seedEncoder(config: EncoderConfig, picture: VideoFrame, pts: number): Promise<SenderSeed> {
   const encoder = H264Encoder.open(config);
-  const idr = await encoder.encode(picture, pts, true);
+  // A copy: the decoded picture may be in another encode at the same time (see copyFrame).
+  const idr = await encoder.encode(copyFrame(picture), pts, true);
   if (!idr.key) throw new MediaError('the seed encode did not produce an IDR');
   return { encoder, hash: seedHash(idr.data), idrBytes: idr.data.length };
 }
@@ -45,7 +46,7 @@ export interface ReceiverSeed {
  */
 export async function seedDecoder(config: EncoderConfig, picture: VideoFrame, pts: number, expectedHash: number): Promise<ReceiverSeed> {
   const encoder = H264Encoder.open(config);
-  const idr = await encoder.encode(picture, pts, true);
+  const idr = await encoder.encode(copyFrame(picture), pts, true);
   const hash = seedHash(idr.data);
   if (hash !== expectedHash >>> 0) {
     throw new MediaError(`backup seed mismatch: built ${hash.toString(16)}, sender announced ${(expectedHash >>> 0).toString(16)}`);

@@ -393,6 +393,23 @@ export function makeFrame(
   return f;
 }
 
+/**
+ * A copy of a picture with its own pixel buffers. H264Encoder.encode writes the picture
+ * type and pts into the frame it is given, and the native encode reads them later on a
+ * libuv thread: two encoders must never be handed the same frame object at once (it
+ * once turned a forced primary I-frame into a P-frame while the backup encoder ran).
+ */
+export function copyFrame(frame: VideoFrame): VideoFrame {
+  const d = frame.data;
+  return beamcoder().frame({
+    width: frame.width,
+    height: frame.height,
+    format: frame.format,
+    linesize: [...frame.linesize],
+    data: d.map((b) => Buffer.from(b)),
+  });
+}
+
 /** Tightly packed I420 bytes of a frame (what Y4M and hashes want). */
 export function packedI420(frame: VideoFrame): Buffer {
   const p = planesOf(frame);

@@ -39,12 +39,26 @@ export interface RunSummary {
   rendered: number;
   notRendered: Record<string, number>;
   components: Record<(typeof COMPONENTS)[number], Percentiles>;
+  /** Pictures whose primary frame is an I-frame (whichever stream's version was shown). */
   iFrameE2e: Percentiles;
   pFrameE2e: Percentiles;
+  /** Gaps longer than FREEZE_MS between consecutive rendered pictures. */
+  freezes: number;
+  /** Bytes handed to the transport per stream (from the sender's frame rows: encoded sizes). */
+  bytesByStream: Record<string, number>;
 }
+
+/** A freeze: more than 200 ms between two rendered pictures (the issue's definition). */
+export const FREEZE_MS = 200;
 
 export function summarizeFrames(rows: Record<string, string>[]): RunSummary {
   const rendered = rows.filter((r) => r.rendered === '1');
+  const iPictures = new Set(rows.filter((r) => r.stream !== 'backup' && r.frame_type === 'I').map((r) => r.frame_id));
+  const renderTimes = rendered.map((r) => Number(r.render_ms)).sort((a, b) => a - b);
+  let freezes = 0;
+  for (let i = 1; i < renderTimes.length; i++) if (renderTimes[i] - renderTimes[i - 1] > FREEZE_MS) freezes++;
+  const bytesByStream: Record<string, number> = {};
+  for (const r of rows) bytesByStream[r.stream] = (bytesByStream[r.stream] ?? 0) + (Number(r.size_bytes) || 0);
   const notRendered: Record<string, number> = {};
   for (const r of rows) {
     if (r.rendered === '1') continue;
@@ -58,8 +72,10 @@ export function summarizeFrames(rows: Record<string, string>[]): RunSummary {
     rendered: rendered.length,
     notRendered,
     components,
-    iFrameE2e: percentiles(col(rendered.filter((r) => r.frame_type === 'I'), 'e2e_ms')),
-    pFrameE2e: percentiles(col(rendered.filter((r) => r.frame_type === 'P'), 'e2e_ms')),
+    iFrameE2e: percentiles(col(rendered.filter((r) => iPictures.has(r.frame_id)), 'e2e_ms')),
+    pFrameE2e: percentiles(col(rendered.filter((r) => !iPictures.has(r.frame_id)), 'e2e_ms')),
+    freezes,
+    bytesByStream,
   };
 }
 
@@ -79,7 +95,8 @@ export function formatSummary(s: RunSummary): string {
   const row = (name: string, p: Percentiles) =>
     `${name.padEnd(16)}${f1(p.p50).padStart(8)}${f1(p.p95).padStart(8)}${f1(p.p99).padStart(8)}${f1(p.mean).padStart(8)}${f1(p.max).padStart(8)}`;
   for (const c of COMPONENTS) lines.push(row(c.replace(/_ms$/, ''), s.components[c]));
-  lines.push(row('e2e I-frames', s.iFrameE2e));
-  lines.push(row('e2e P-frames', s.pFrameE2e));
+  lines.push(row('e2e I-pictures', s.iFrameE2e));
+  lines.push(row('e2e P-pictures', s.pFrameE2e));
+  lines.push(`freezes (> ${FREEZE_MS} ms) ${s.freezes}; bytes per stream ${JSON.stringify(s.bytesByStream)}`);
   return lines.join('\n');
 }

@@ -39,6 +39,8 @@ export class BackupStateMachine {
   private s: BackupState = 'NORMAL';
   private keyRequest: string | null = null;
   private episode: { iFrameId: number; startMs: number } | null = null;
+  /** The next picture due an I-frame on schedule: a due picture the encoder dropped passes it on. */
+  private nextScheduled = 0;
 
   constructor(private readonly o: BackupStateOptions) {}
 
@@ -61,7 +63,11 @@ export class BackupStateMachine {
     if (this.s === 'BACKUP' && this.episode && nowMs - this.episode.startMs >= this.o.feedbackTimeoutMs) {
       this.go('NORMAL', `timeout: no feedback for I-frame ${this.episode.iFrameId} within ${this.o.feedbackTimeoutMs} ms`, frameId, nowMs);
     }
-    const scheduled = frameId === 0 || (this.o.keyintFrames > 0 && frameId % this.o.keyintFrames === 0);
+    const scheduled = frameId >= this.nextScheduled;
+    if (scheduled) {
+      const k = this.o.keyintFrames;
+      this.nextScheduled = k > 0 ? (Math.floor(frameId / k) + 1) * k : Number.POSITIVE_INFINITY;
+    }
     if (scheduled || this.keyRequest) {
       const cause = this.keyRequest ?? (frameId === 0 ? 'first picture' : `scheduled (every ${this.o.keyintFrames} pictures)`);
       this.keyRequest = null;

@@ -13,7 +13,7 @@
  *   as the picture before the I-frame is decoded.
  */
 import type { Clock } from '../clock';
-import { H264Decoder, H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig, type VideoFrame } from '../media/codec';
+import { copyFrame, H264Decoder, H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig, type VideoFrame } from '../media/codec';
 import { seedEncoder, type SenderSeed } from '../media/backup-seed';
 import type { CapturedFrame } from '../media/source';
 import type { SenderEventRow, SenderFrameRow } from '../metrics/rows';
@@ -217,7 +217,8 @@ export class VideoSender {
     }
     const enc = this.backup;
     if (!enc) return;
-    const pic = await enc.encode(cap.frame, row.rtp_timestamp, prime);
+    // The primary encoder holds cap.frame right now: the backup encodes its own copy.
+    const pic = await enc.encode(copyFrame(cap.frame), row.rtp_timestamp, prime);
     this.finishEncode(row, pic.data.length, pic.key, pic.qp);
     const refDelta = frameRef || pic.key || this.lastBackupId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastBackupId);
     this.lastBackupId = cap.frameId;

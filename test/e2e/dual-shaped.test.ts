@@ -81,7 +81,8 @@ describe('dual-stream I/P backup on a shaped 1.5 Mbit/s link', { timeout: 180_00
     assertRenderedOnceInOrder(frames);
 
     const iPictures = sent.filter((r) => r.stream === 'primary' && r.frame_type === 'I' && Number(r.frame_id) > 0).map((r) => Number(r.frame_id));
-    assert.equal(iPictures.length, Math.floor((SECONDS * 30 - 1) / KEYINT), 'an I-frame every 2 s');
+    // An I-frame every 2 s (one moves to the next picture if the encoder dropped the due one).
+    assert.equal(iPictures.length, Math.floor((SECONDS * 30 - 1) / KEYINT), `I-frames at ${iPictures}`);
     const rtt = Number(txMeta.counters.last_rtt_ms);
     for (const n of iPictures) {
       const primary = frames.find((f) => f.stream === 'primary' && Number(f.frame_id) === n)!;
@@ -123,7 +124,8 @@ describe('dual-stream I/P backup on a shaped 1.5 Mbit/s link', { timeout: 180_00
     for (const e of ends) assert.match(e.cause, /timeout/);
     // Backup frames cover ~500 ms (15 pictures) after each I-frame, then stop.
     const backupIds = sent.filter((r) => r.stream === 'backup').map((r) => Number(r.frame_id));
-    for (const n of [60, 120, 180]) {
+    const iPictures = sent.filter((r) => r.stream === 'primary' && r.frame_type === 'I' && Number(r.frame_id) > 0).map((r) => Number(r.frame_id));
+    for (const n of iPictures.slice(0, -1)) {
       const ep = backupIds.filter((id) => id >= n && id < n + KEYINT);
       assert.ok(ep.length >= 14 && ep.length <= 17, `episode ${n}: ${ep.length} backup frames`);
     }

@@ -40,14 +40,21 @@ test('nearest-rank percentiles and the summary count only rendered frames', () =
   assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
   assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10);
   assert.equal(percentile([4], 99), 4);
+  const row = (frame_id: string, stream: string, frame_type: string, rendered: string, e2e_ms: string, render_ms: string, why = '') =>
+    ({ frame_id, stream, frame_type, rendered, e2e_ms, render_ms, size_bytes: '1000', dropped: '', not_rendered_reason: why });
   const s = summarizeFrames([
-    { rendered: '1', frame_type: 'I', e2e_ms: '100', dropped: '', not_rendered_reason: '' },
-    { rendered: '1', frame_type: 'P', e2e_ms: '20', dropped: '', not_rendered_reason: '' },
-    { rendered: '0', frame_type: 'P', e2e_ms: '', dropped: '', not_rendered_reason: 'late' },
+    row('0', 'primary', 'I', '1', '100', '1100'),
+    row('1', 'primary', 'P', '1', '20', '1120'),
+    // Picture 2's I-frame was superseded by its backup P: still an I-picture.
+    row('2', 'primary', 'I', '0', '', '', 'superseded'),
+    row('2', 'backup', 'P', '1', '30', '1400'), // 280 ms after the previous picture: a freeze
+    row('3', 'primary', 'P', '0', '', '', 'late'),
   ]);
-  assert.equal(s.rendered, 2);
-  assert.deepEqual(s.notRendered, { late: 1 });
-  assert.equal(s.components.e2e_ms.p50, 20);
-  assert.equal(s.iFrameE2e.p50, 100);
+  assert.equal(s.rendered, 3);
+  assert.deepEqual(s.notRendered, { superseded: 1, late: 1 });
+  assert.equal(s.components.e2e_ms.p50, 30);
+  assert.deepEqual([s.iFrameE2e.n, s.iFrameE2e.p50, s.iFrameE2e.max], [2, 30, 100]);
   assert.equal(s.pFrameE2e.n, 1);
+  assert.equal(s.freezes, 1);
+  assert.deepEqual(s.bytesByStream, { primary: 4000, backup: 1000 });
 });

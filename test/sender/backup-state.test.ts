@@ -24,6 +24,17 @@ describe('dual-stream encoder state machine', () => {
     assert.equal(log[5].timeMs, 2100);
   });
 
+  it('a scheduled I-frame whose picture was dropped before encoding moves to the next picture', () => {
+    const { m } = machine();
+    m.planFrame(0, 0);
+    m.onFeedback(0, 10);
+    assert.equal(m.planFrame(59, 1967).primaryKey, false);
+    // Picture 60 never reached the encoder (dropped while it was busy).
+    assert.deepEqual(m.planFrame(61, 2033), { primaryKey: true, backup: 'start' });
+    assert.equal(m.planFrame(62, 2066).primaryKey, false);
+    assert.equal(m.planFrame(120, 4000).primaryKey, true, 'the schedule stays on multiples of keyint');
+  });
+
   it('no feedback: the episode ends by timeout at the first picture after it', () => {
     const { m, log } = machine();
     m.planFrame(60, 1000);
