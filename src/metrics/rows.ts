@@ -83,10 +83,27 @@ export interface SenderEventRow {
 /** Receiver events (receiver-events.csv): feedback sent, seeds built, switches of the rendered stream. */
 export interface ReceiverEventRow {
   time_ms: number;
-  event: 'feedback-sent' | 'seed-built' | 'seed-failed' | 'render-switch' | 'decoder-error';
+  event: 'feedback-sent' | 'seed-built' | 'seed-failed' | 'render-switch' | 'decoder-error' | 'keyframe-request';
   stream: StreamKind | '';
   frame_id: number;
   detail: string;
+}
+
+/** One row per rate-control update at the sender (network.csv). */
+export interface NetworkRow {
+  time_ms: number;
+  controller: string;
+  target_bps: number;
+  pacing_bps: number;
+  /** Bytes handed to the transport over the last second (all streams, RTP header + payload). */
+  sent_bps: number;
+  /** Acknowledged by transport-wide feedback over its last window ('' before any feedback). */
+  received_bps: number | '';
+  rtt_ms: number | '';
+  loss_fraction: number | '';
+  delay_gradient: number | '';
+  threshold: number | '';
+  detector: string;
 }
 
 /** Who a peer is, exchanged in signaling so the join knows whether clocks are shared. */
@@ -134,6 +151,11 @@ export const SENDER_COLUMNS = columns<SenderFrameRow>()(
 
 export const SENDER_EVENT_COLUMNS = columns<SenderEventRow>()('time_ms', 'event', 'from_state', 'to_state', 'frame_id', 'cause');
 export const RECEIVER_EVENT_COLUMNS = columns<ReceiverEventRow>()('time_ms', 'event', 'stream', 'frame_id', 'detail');
+
+export const NETWORK_COLUMNS = columns<NetworkRow>()(
+  'time_ms', 'controller', 'target_bps', 'pacing_bps', 'sent_bps', 'received_bps', 'rtt_ms', 'loss_fraction',
+  'delay_gradient', 'threshold', 'detector',
+);
 
 export const RECEIVER_COLUMNS = columns<ReceiverFrameRow>()(
   'frame_id', 'stream', 'frame_type', 'size_bytes', 'packets', 'duplicates', 'first_recv_ms', 'last_recv_ms',

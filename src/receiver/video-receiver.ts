@@ -26,6 +26,7 @@ import { parseRtp } from '../rtp/packet';
 import type { RtpPacket, StreamKind } from '../rtp/types';
 import { FrameAssembler, type AssembledFrame } from './frame-assembler';
 import { ReceiveStatistics } from './receive-statistics';
+import type { LossInjector } from './loss-injector';
 import { InterFrameDelayVariation, JitterEstimator, Timing } from './timing';
 
 /** libwebrtc's max wait for a decodable frame: 200 ms when a key frame is required, 3000 ms otherwise. */
@@ -46,6 +47,12 @@ export interface VideoReceiverOptions {
   /** Called once per frame when its row is final. */
   onFrameDone: (row: ReceiverFrameRow) => void;
   onEvent?: (row: ReceiverEventRow) => void;
+  /** Test/experiment loss injection, applied before anything sees the packet. */
+  lossInjector?: LossInjector;
+  /** Every accepted packet, for the transport's feedback (TWCC, NACK). */
+  onPacket?: (p: RtpPacket, stream: StreamKind, arrivalMs: number) => void;
+  /** The primary stream needs a key frame (send a PLI). */
+  onKeyFrameNeeded?: (reason: string) => void;
   /** Dual mode: the primary I-frame of picture `frameId` is complete (send the feedback). */
   onIFrameComplete?: (frameId: number) => void;
   /**
@@ -128,6 +135,8 @@ export class VideoReceiver {
       this.malformedPackets++;
       return;
     }
+    if (this.o.lossInjector?.shouldDrop(pkt, stream)) return;
+    this.o.onPacket?.(pkt, stream, arrivalMs);
     this.packetsReceived++;
     this.lastPacketMs = arrivalMs;
     let st = this.stats.get(pkt.ssrc);
@@ -304,8 +313,11 @@ export class VideoReceiver {
     const limit = c.needKey ? MAX_WAIT_FOR_KEYFRAME_MS : MAX_WAIT_FOR_FRAME_MS;
     const left = c.waitingSinceMs + limit - now;
     if (left <= 0) {
-      c.needKey = true;
+      // libwebrtc requests a key frame when it gave up waiting, and again every 200 ms
+      // while it still waits for one.
       c.waitingSinceMs = now;
+      this.keyFrameNeeded(c.needKey ? 'still no key frame' : `no decodable frame for ${limit} ms`);
+      this.wake(c, MAX_WAIT_FOR_KEYFRAME_MS, () => this.schedule(c));
       return;
     }
     this.wake(c, left, () => this.schedule(c));
@@ -380,7 +392,7 @@ export class VideoReceiver {
       // what the encoder used: never render it; the primary waits for a key frame.
       this.decoderErrors++;
       this.event('decoder-error', c.stream, f.frameId, `${pictures.length} pictures from one access unit`);
-      if (c.stream === 'primary') c.needKey = true;
+      if (c.stream === 'primary') this.keyFrameNeeded('decoder error');
       else c.decoder = null;
       this.finish(row, 'undecodable');
       return;
@@ -421,6 +433,22 @@ export class VideoReceiver {
       this.framesRendered++;
       this.finish(row, '');
     });
+  }
+
+  /**
+   * The primary chain cannot continue without a key frame (a packet that cannot be
+   * recovered, a decoder error, waiting too long): wait for one and ask the sender (PLI).
+   */
+  private keyFrameNeeded(reason: string): void {
+    this.chains.primary.needKey = true;
+    this.event('keyframe-request', 'primary', this.chains.primary.lastDecodedId + 1, reason);
+    this.o.onKeyFrameNeeded?.(reason);
+  }
+
+  /** From outside (e.g. NACK gave up on a packet): stop waiting for the lost frame. */
+  requestKeyFrame(reason: string): void {
+    this.keyFrameNeeded(reason);
+    this.scheduleAll();
   }
 
   private event(event: ReceiverEventRow['event'], stream: StreamKind | '', frameId: number, detail: string): void {
