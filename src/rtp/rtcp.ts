@@ -1,6 +1,9 @@
 /**
  * RTCP: RFC 3550 §6.4 SR/RR, §6.6 BYE, RFC 4585 §6.1/§6.4 payload-specific feedback
- * (PT 206) FMT 15 "application layer feedback", and compound packets (RFC 3550 §6.1).
+ * (PT 206) FMT 15 "application layer feedback", RFC 4585 §6.2.1 generic NACK (RTPFB
+ * FMT 1), §6.3.1 PLI (PSFB FMT 1), transport-wide congestion control feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1, RTPFB FMT 15; see twcc.ts),
+ * and compound packets (RFC 3550 §6.1).
  *
  * Common header of every RTCP packet (RFC 3550 §6.4.1):
  *   V=2 (2 bits) | P (1) | count or FMT (5) | PT (8) | length in 32-bit words − 1 (16)
@@ -19,7 +22,22 @@
  * version, a length that runs past the buffer, a count that does not fit the packet,
  * or impossible padding raises RtcpParseError. Nothing is ever read out of bounds.
  */
-import type { ReportBlock, RtcpPacket } from './types';
+import {
+  RTCP_MAX_PACKET_BYTES,
+  TWCC_DELTA_TICKS_MAX,
+  TWCC_DELTA_TICKS_MIN,
+  TWCC_DELTA_TICK_MS,
+  TWCC_FMT,
+  TWCC_MAX_STATUS_COUNT,
+  TWCC_REFERENCE_TICKS_MAX,
+  TWCC_REFERENCE_TICKS_MIN,
+  TWCC_REFERENCE_TICK_MS,
+  TWCC_SYMBOL,
+  TwccChunkWriter,
+  twccPacketBytes,
+  twccSymbolForDelta,
+} from './twcc';
+import type { ReportBlock, RtcpPacket, TwccFeedback, TwccPacketStatus } from './types';
 
 export class RtcpParseError extends Error {
   override name = 'RtcpParseError';
@@ -37,6 +55,12 @@ export const RTCP_PT = {
 
 /** RFC 4585 §6.3: PSFB FMT 15 = application layer feedback. */
 export const PSFB_FMT_AFB = 15;
+/** RFC 4585 §6.3.1: PSFB FMT 1 = picture loss indication. */
+export const PSFB_FMT_PLI = 1;
+/** RFC 4585 §6.2.1: RTPFB FMT 1 = generic NACK. */
+export const RTPFB_FMT_NACK = 1;
+/** draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1: RTPFB FMT 15. */
+export const RTPFB_FMT_TWCC = TWCC_FMT;
 /** The identifier of our own application-layer feedback (DESIGN.md §2). */
 export const TESTBED_FEEDBACK_ID = 'TBED';
 
@@ -113,8 +137,17 @@ function parseOne(body: Buffer, pt: number, count: number): RtcpPacket {
       }
       return { type: 'bye', ssrcs };
     }
+    case RTCP_PT.RTPFB: {
+      // RFC 4585 §6.1: every feedback message starts with the sender and media SSRC.
+      need(body, 8, 'RTPFB sender and media SSRC');
+      if (count === RTPFB_FMT_NACK) return parseNack(body);
+      if (count === RTPFB_FMT_TWCC) return parseTwcc(body);
+      return { type: 'unknown', packetType: pt, fmt: count };
+    }
     case RTCP_PT.PSFB: {
       need(body, 8, 'PSFB sender and media SSRC');
+      // RFC 4585 §6.3.1 says a PLI has no FCI; like libwebrtc (Pli::Parse) we ignore any.
+      if (count === PSFB_FMT_PLI) return { type: 'pli', senderSsrc: body.readUInt32BE(0), mediaSsrc: body.readUInt32BE(4) };
       if (count !== PSFB_FMT_AFB) return { type: 'unknown', packetType: pt, fmt: count };
       const fci = body.subarray(8);
       // An AFB without a 4-character identifier is some other application's format.
@@ -130,6 +163,95 @@ function parseOne(body: Buffer, pt: number, count: number): RtcpPacket {
     default:
       return { type: 'unknown', packetType: pt, fmt: count };
   }
+}
+
+/**
+ * RFC 4585 §6.2.1: the FCI is one or more 32-bit items, PID (16) then BLP (16); bit i
+ * (least significant first) of BLP reports PID + i + 1 lost as well. Like libwebrtc
+ * (rtcp_packet/nack.cc) we require at least one item and ignore a trailing partial one.
+ */
+function parseNack(body: Buffer): RtcpPacket {
+  const fci = body.subarray(8);
+  if (fci.length < 4) throw new RtcpParseError('generic NACK without a PID/BLP item');
+  const seqs: number[] = [];
+  for (let off = 0; off + 4 <= fci.length; off += 4) {
+    const pid = fci.readUInt16BE(off);
+    const blp = fci.readUInt16BE(off + 2);
+    seqs.push(pid);
+    for (let i = 0; i < 16; i++) if (blp & (1 << i)) seqs.push((pid + i + 1) & 0xffff);
+  }
+  return { type: 'nack', senderSsrc: body.readUInt32BE(0), mediaSsrc: body.readUInt32BE(4), seqs };
+}
+
+/**
+ * Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1; the
+ * layout and the draft's inconsistencies are described in twcc.ts). Chunks are read
+ * until they cover the packet status count (symbols past it in the last chunk are
+ * ignored), then one receive delta per received packet; what follows is padding. A
+ * status count of 0 and the reserved symbol 11 are refused, as libwebrtc does
+ * (TransportFeedback::Parse).
+ */
+function parseTwcc(body: Buffer): TwccFeedback {
+  need(body, 16, 'transport-wide feedback header');
+  const statusCount = body.readUInt16BE(10);
+  if (statusCount === 0) throw new RtcpParseError('transport-wide feedback with a packet status count of 0');
+  const symbols: number[] = [];
+  let off = 16;
+  while (symbols.length < statusCount) {
+    need(body, off + 2, `transport-wide feedback chunks for ${statusCount} packets`);
+    const chunk = body.readUInt16BE(off);
+    off += 2;
+    const left = statusCount - symbols.length;
+    if ((chunk & 0x8000) === 0) {
+      // §3.1.3 run length chunk: T=0 | S (2) | run length (13).
+      const symbol = (chunk >> 13) & 0x3;
+      const n = Math.min(chunk & 0x1fff, left);
+      if (symbol === TWCC_SYMBOL.RESERVED && n > 0) throw new RtcpParseError('transport-wide feedback run of the reserved symbol 11');
+      for (let i = 0; i < n; i++) symbols.push(symbol);
+    } else if ((chunk & 0x4000) === 0) {
+      // §3.1.4 status vector chunk, S=0: 14 one-bit symbols (1 = received, small delta).
+      for (let i = 0; i < Math.min(14, left); i++) symbols.push((chunk >> (13 - i)) & 0x1);
+    } else {
+      // §3.1.4 status vector chunk, S=1: 7 two-bit symbols.
+      for (let i = 0; i < Math.min(7, left); i++) {
+        const symbol = (chunk >> (2 * (6 - i))) & 0x3;
+        if (symbol === TWCC_SYMBOL.RESERVED) throw new RtcpParseError('transport-wide feedback with the reserved symbol 11');
+        symbols.push(symbol);
+      }
+    }
+  }
+  const baseSeq = body.readUInt16BE(8);
+  const referenceTicks = body.readIntBE(12, 3);
+  // §3.1.5: the first delta is relative to the reference time, the next ones to the
+  // previous received packet; all in 250 µs ticks.
+  let ticks = referenceTicks * (TWCC_REFERENCE_TICK_MS / TWCC_DELTA_TICK_MS);
+  const packets: TwccPacketStatus[] = [];
+  for (let i = 0; i < symbols.length; i++) {
+    const seq = (baseSeq + i) & 0xffff;
+    if (symbols[i] === TWCC_SYMBOL.NOT_RECEIVED) {
+      packets.push({ seq, receivedAtMs: null });
+      continue;
+    }
+    if (symbols[i] === TWCC_SYMBOL.SMALL_DELTA) {
+      need(body, off + 1, `transport-wide feedback receive delta of packet ${seq}`);
+      ticks += body[off];
+      off += 1;
+    } else {
+      need(body, off + 2, `transport-wide feedback receive delta of packet ${seq}`);
+      ticks += body.readInt16BE(off);
+      off += 2;
+    }
+    packets.push({ seq, receivedAtMs: ticks * TWCC_DELTA_TICK_MS });
+  }
+  return {
+    type: 'twcc',
+    senderSsrc: body.readUInt32BE(0),
+    mediaSsrc: body.readUInt32BE(4),
+    baseSeq,
+    referenceTimeMs: referenceTicks * TWCC_REFERENCE_TICK_MS,
+    feedbackCount: body[15],
+    packets,
+  };
 }
 
 function readBlocks(body: Buffer, off: number, count: number): ReportBlock[] {
@@ -223,9 +345,136 @@ export function serializeRtcp(p: RtcpPacket): Buffer {
       p.data.copy(b, 16);
       return b;
     }
+    case 'nack':
+      return serializeNack(p.senderSsrc, p.mediaSsrc, p.seqs);
+    case 'pli': {
+      const b = header(RTCP_PT.PSFB, PSFB_FMT_PLI, 8);
+      b.writeUInt32BE(u32(p.senderSsrc, 'sender ssrc'), 4);
+      b.writeUInt32BE(u32(p.mediaSsrc, 'media ssrc'), 8);
+      return b;
+    }
+    case 'twcc':
+      return serializeTwcc(p);
     case 'unknown':
       throw new RangeError(`cannot serialize an uninterpreted RTCP packet (PT ${p.packetType})`);
   }
+}
+
+/**
+ * RFC 4585 §6.2.1, packed as libwebrtc does (rtcp_packet/nack.cc, Nack::Pack): in the
+ * order given, each item's PID is the first sequence number not yet packed and its BLP
+ * takes the following ones while they fall within PID + 1..PID + 16. Give the numbers in
+ * ascending (wrap-aware) order for the tightest packing; parsing returns them in wire
+ * order, so such a list round-trips exactly.
+ */
+function serializeNack(senderSsrc: number, mediaSsrc: number, seqs: readonly number[]): Buffer {
+  if (seqs.length === 0) throw new RangeError('a generic NACK needs at least one sequence number');
+  const items: [number, number][] = [];
+  let i = 0;
+  while (i < seqs.length) {
+    const pid = u16(seqs[i++], 'NACK sequence number');
+    let blp = 0;
+    while (i < seqs.length) {
+      const shift = (u16(seqs[i], 'NACK sequence number') - pid - 1) & 0xffff;
+      if (shift > 15) break;
+      blp |= 1 << shift;
+      i++;
+    }
+    items.push([pid, blp]);
+  }
+  const b = header(RTCP_PT.RTPFB, RTPFB_FMT_NACK, checkedBody(8 + 4 * items.length, 'generic NACK'));
+  b.writeUInt32BE(u32(senderSsrc, 'sender ssrc'), 4);
+  b.writeUInt32BE(u32(mediaSsrc, 'media ssrc'), 8);
+  items.forEach(([pid, blp], k) => {
+    b.writeUInt16BE(pid, 12 + 4 * k);
+    b.writeUInt16BE(blp, 14 + 4 * k);
+  });
+  return b;
+}
+
+/**
+ * draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1. `packets` must run from
+ * `baseSeq` without gaps (modulo 2^16); receive times are rounded to the 250 µs grid,
+ * each delta taken from the previous received packet's (rounded) time and the first
+ * from the reference time. A delta needs the large symbol when it is negative or above
+ * 63.75 ms and cannot be sent at all beyond ±8192 ms (§3.1.5: use a new feedback
+ * message). Chunks are chosen as libwebrtc does (TwccChunkWriter); the packet ends with
+ * zero padding to 32 bits, counted by the length field, P bit clear, as in the draft's
+ * figure and libwebrtc's TransportFeedback::Create.
+ */
+function serializeTwcc(p: TwccFeedback): Buffer {
+  const n = p.packets.length;
+  if (n === 0 || n > TWCC_MAX_STATUS_COUNT) {
+    throw new RangeError(`transport-wide feedback must carry 1..${TWCC_MAX_STATUS_COUNT} packet statuses, got ${n}`);
+  }
+  const baseSeq = u16(p.baseSeq, 'transport-wide base sequence number');
+  if (!Number.isInteger(p.feedbackCount) || p.feedbackCount < 0 || p.feedbackCount > 0xff) {
+    throw new RangeError(`feedback packet count must be 0..255, got ${p.feedbackCount}`);
+  }
+  const refTicks = p.referenceTimeMs / TWCC_REFERENCE_TICK_MS;
+  if (!Number.isInteger(refTicks) || refTicks < TWCC_REFERENCE_TICKS_MIN || refTicks > TWCC_REFERENCE_TICKS_MAX) {
+    throw new RangeError(`reference time must be a multiple of 64 ms within the signed 24-bit range, got ${p.referenceTimeMs}`);
+  }
+  const chunks = new TwccChunkWriter();
+  const deltas: number[] = [];
+  let lastTicks = refTicks * (TWCC_REFERENCE_TICK_MS / TWCC_DELTA_TICK_MS);
+  let deltaBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const { seq, receivedAtMs } = p.packets[i];
+    if (seq !== ((baseSeq + i) & 0xffff)) {
+      throw new RangeError(`transport-wide feedback packet ${i} has seq ${seq}, expected ${(baseSeq + i) & 0xffff}`);
+    }
+    if (receivedAtMs === null) {
+      chunks.add(TWCC_SYMBOL.NOT_RECEIVED);
+      continue;
+    }
+    if (!Number.isFinite(receivedAtMs)) throw new RangeError(`receive time of packet ${seq} must be finite, got ${receivedAtMs}`);
+    const ticks = Math.round(receivedAtMs / TWCC_DELTA_TICK_MS);
+    const delta = ticks - lastTicks;
+    if (delta < TWCC_DELTA_TICKS_MIN || delta > TWCC_DELTA_TICKS_MAX) {
+      throw new RangeError(`receive delta of packet ${seq} (${delta * TWCC_DELTA_TICK_MS} ms) exceeds the 16-bit range`);
+    }
+    const symbol = twccSymbolForDelta(delta);
+    chunks.add(symbol);
+    deltas.push(delta);
+    deltaBytes += symbol === TWCC_SYMBOL.SMALL_DELTA ? 1 : 2;
+    lastTicks = ticks;
+  }
+  const words = chunks.finish();
+  const size = twccPacketBytes(words.length, deltaBytes);
+  const b = header(RTCP_PT.RTPFB, RTPFB_FMT_TWCC, checkedBody(size - HEADER_BYTES, 'transport-wide feedback'));
+  b.writeUInt32BE(u32(p.senderSsrc, 'sender ssrc'), 4);
+  b.writeUInt32BE(u32(p.mediaSsrc, 'media ssrc'), 8);
+  b.writeUInt16BE(baseSeq, 12);
+  b.writeUInt16BE(n, 14);
+  b.writeIntBE(refTicks, 16, 3);
+  b[19] = p.feedbackCount;
+  let off = 20;
+  for (const w of words) {
+    b.writeUInt16BE(w, off);
+    off += 2;
+  }
+  for (const d of deltas) {
+    if (twccSymbolForDelta(d) === TWCC_SYMBOL.SMALL_DELTA) b[off++] = d;
+    else {
+      b.writeInt16BE(d, off);
+      off += 2;
+    }
+  }
+  // The rest of the buffer is already the zero padding.
+  return b;
+}
+
+function checkedBody(bodyBytes: number, what: string): number {
+  if (HEADER_BYTES + bodyBytes > RTCP_MAX_PACKET_BYTES) {
+    throw new RangeError(`${what} of ${HEADER_BYTES + bodyBytes} bytes exceeds the RTCP length field`);
+  }
+  return bodyBytes;
+}
+
+function u16(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`RTCP ${what} must be a uint16, got ${v}`);
+  return v;
 }
 
 function header(pt: number, count: number, bodyBytes: number): Buffer {

@@ -104,5 +104,49 @@ export type RtcpPacket =
   | { type: 'bye'; ssrcs: number[]; reason?: string }
   /** PSFB (PT 206) FMT 15 application-layer feedback carrying our own 4-byte identifier. */
   | { type: 'app-feedback'; senderSsrc: number; mediaSsrc: number; identifier: string; data: Buffer }
+  /**
+   * RTPFB (PT 205) FMT 1 generic NACK (RFC 4585 §6.2.1): RTP sequence numbers of
+   * `mediaSsrc` the receiver asks to have retransmitted. On the wire they are packed
+   * into PID + BLP pairs; parsing unpacks them in wire order.
+   */
+  | { type: 'nack'; senderSsrc: number; mediaSsrc: number; seqs: number[] }
+  /** PSFB (PT 206) FMT 1 picture loss indication (RFC 4585 §6.3.1): no FCI. */
+  | { type: 'pli'; senderSsrc: number; mediaSsrc: number }
+  | TwccFeedback
   /** Anything we do not interpret, kept so callers can count it. */
   | { type: 'unknown'; packetType: number; fmt: number };
+
+/** One packet's status in a transport-wide feedback (see TwccFeedback). */
+export interface TwccPacketStatus {
+  /** 16-bit transport-wide sequence number (baseSeq + index, modulo 2^16). */
+  seq: number;
+  /**
+   * Arrival time in ms on the feedback's own timeline (the one `referenceTimeMs` is on):
+   * referenceTimeMs + the sum of the receive deltas up to this packet, so a multiple of
+   * 0.25 ms. Null: "packet not received" (which may only mean "not yet").
+   */
+  receivedAtMs: number | null;
+}
+
+/**
+ * RTPFB (PT 205) FMT 15 transport-wide congestion control feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1). `packets` lists every
+ * sequence number from `baseSeq` on (the packet status count is its length); parse and
+ * serialize live in rtcp.ts, the size-bounded builder in twcc.ts.
+ */
+export interface TwccFeedback {
+  type: 'twcc';
+  senderSsrc: number;
+  mediaSsrc: number;
+  /** Transport-wide sequence number of packets[0]. */
+  baseSeq: number;
+  /**
+   * The 24-bit signed reference time (units of 64 ms), as ms: a multiple of 64 in
+   * [-2^23·64, (2^23 − 1)·64]. Its time base is the feedback sender's and wraps
+   * every 2^24·64 ms (about 12.4 days).
+   */
+  referenceTimeMs: number;
+  /** 8-bit feedback packet count, to detect lost feedback. */
+  feedbackCount: number;
+  packets: TwccPacketStatus[];
+}

@@ -111,16 +111,17 @@ describe('RTCP packets (RFC 3550 §6, RFC 4585 §6.1)', () => {
 
   it('returns unknown packets by type and skips them by their length', () => {
     const sdes = b(0x81, 0xca, 0x00, 0x02, ...w(5), 0x01, 0x01, 0x61, 0x00); // CNAME "a"
-    const pli = b(0x81, 0xce, 0x00, 0x02, ...w(5), ...w(6)); // PSFB FMT 1
-    const nack = b(0x81, 0xcd, 0x00, 0x03, ...w(5), ...w(6), 0x00, 0x10, 0x00, 0x00); // RTPFB FMT 1
+    const pli = b(0x81, 0xce, 0x00, 0x02, ...w(5), ...w(6)); // PSFB FMT 1 (interpreted)
+    const nack = b(0x81, 0xcd, 0x00, 0x03, ...w(5), ...w(6), 0x00, 0x10, 0x00, 0x00); // RTPFB FMT 1 (interpreted)
+    const tmmbr = b(0x83, 0xcd, 0x00, 0x04, ...w(5), ...w(0), ...w(6), ...w(0)); // RTPFB FMT 3
     const afbShort = b(0x8f, 0xce, 0x00, 0x02, ...w(5), ...w(6)); // FMT 15 without an identifier
     const afbBinary = b(0x8f, 0xce, 0x00, 0x03, ...w(5), ...w(6), 0x00, 0x01, 0xff, 0x7f);
     const app = b(0x80, 0xcc, 0x00, 0x02, ...w(5), 0x41, 0x42, 0x43, 0x44); // APP
     const rr = serializeRtcp({ type: 'rr', ssrc: 5, reports: [] });
-    const all = Buffer.concat([rr, sdes, pli, nack, afbShort, afbBinary, app, TBED]);
+    const all = Buffer.concat([rr, sdes, pli, nack, tmmbr, afbShort, afbBinary, app, TBED]);
     assert.deepEqual(
       parseRtcpCompound(all).map((p) => (p.type === 'unknown' ? `unknown ${p.packetType}/${p.fmt}` : p.type)),
-      ['rr', 'unknown 202/1', 'unknown 206/1', 'unknown 205/1', 'unknown 206/15', 'unknown 206/15', 'unknown 204/0', 'app-feedback'],
+      ['rr', 'unknown 202/1', 'pli', 'nack', 'unknown 205/3', 'unknown 206/15', 'unknown 206/15', 'unknown 204/0', 'app-feedback'],
     );
   });
 
