@@ -8,7 +8,8 @@ import type { Clock } from '../clock';
 import type { SenderFrameRow } from '../metrics/rows';
 import { absSendTimeFromMs } from '../rtp/extensions';
 import { packetizeH264 } from '../rtp/h264';
-import { rtpHeaderSize, serializeRtp } from '../rtp/packet';
+import { parseRtp, rtpHeaderSize, serializeRtp } from '../rtp/packet';
+import { SendHistory } from './send-history';
 import type { FrameIdExt, FrameRefExt, RtpPacket, StreamKind } from '../rtp/types';
 import { Pacer, type PacketPriority } from './pacer';
 
@@ -28,7 +29,8 @@ export interface StreamCounters {
 
 interface Queued {
   packet: RtpPacket;
-  row: SenderFrameRow;
+  /** The frame's row; null for a retransmission (the frame's row is already final). */
+  row: SenderFrameRow | null;
   stream: StreamState;
 }
 
@@ -48,7 +50,12 @@ export interface PacedSenderOptions {
   send: (packet: Buffer) => void;
   /** Called once per frame when its last packet left (or when it is dropped). */
   onFrameDone: (row: SenderFrameRow) => void;
+  /** Every packet as it leaves (for the rate controller). */
+  onPacketSent?: (p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void;
 }
+
+/** Window of the sent-bitrate measurement (network.csv's sent_bps). */
+const SENT_RATE_WINDOW_MS = 1000;
 
 export class PacedSender {
   readonly pacer: Pacer<Queued>;
@@ -58,6 +65,11 @@ export class PacedSender {
   private timerAt = Infinity;
   private transportSeq = 0;
   private stopped = false;
+  /** What was sent, for retransmissions and for mapping transport-wide feedback. */
+  readonly history = new SendHistory();
+  private readonly sentWindow: { t: number; bytes: number }[] = [];
+  private sentWindowBytes = 0;
+  retransmissionsSent = 0;
 
   constructor(private readonly o: PacedSenderOptions) {
     this.pacer = new Pacer<Queued>(o.initialRateBps, { pacingFactor: o.pacingFactor });
@@ -134,7 +146,8 @@ export class PacedSender {
   private sendNow({ packet, row, stream }: Queued): void {
     const now = this.o.clock.now();
     packet.extensions.absSendTime = absSendTimeFromMs(now);
-    packet.extensions.transportWideSeq = this.transportSeq = (this.transportSeq + 1) & 0xffff;
+    const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
+    packet.extensions.transportWideSeq = transportSeq;
     const bytes = serializeRtp(packet);
     this.o.send(bytes);
     const c = stream.counters;
@@ -142,6 +155,14 @@ export class PacedSender {
     c.payloadBytesSent += packet.payload.length;
     c.bytesSent += bytes.length;
     c.lastPacketSentMs = now;
+    this.countSent(now, bytes.length);
+    this.o.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
+    if (!row) {
+      this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length);
+      this.retransmissionsSent++;
+      return;
+    }
+    this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: bytes.length, payload: bytes });
     if (row.first_sent_ms === '') row.first_sent_ms = now;
     row.last_sent_ms = now;
     const left = (this.remaining.get(row) ?? 1) - 1;
@@ -150,6 +171,45 @@ export class PacedSender {
     } else {
       this.remaining.delete(row);
       this.o.onFrameDone(row);
+    }
+  }
+
+  /**
+   * A NACK: resend the listed packets of `ssrc` at the highest pacer priority (plain
+   * resend of the same RTP packet with fresh send-time extensions; RFC 4588 RTX would
+   * need its own SSRC and payload type in the SDP). Packets resent less than one RTT ago,
+   * or no longer in the history, are skipped (libwebrtc's rule). Returns how many were queued.
+   */
+  retransmit(ssrc: number, seqs: number[], rttMs: number): number {
+    if (this.stopped) return 0;
+    const st = [...this.streams.values()].find((s) => s.spec.ssrc === ssrc);
+    if (!st) return 0;
+    const now = this.o.clock.now();
+    let n = 0;
+    for (const seq of seqs) {
+      const stored = this.history.forRetransmission(ssrc, seq, now, rttMs);
+      if (!stored) continue;
+      const packet = parseRtp(stored.payload);
+      this.pacer.enqueue({ packet, row: null, stream: st }, stored.payload.length, 'retransmission', now);
+      n++;
+    }
+    if (n) this.pump();
+    return n;
+  }
+
+  /** Bytes sent over the last second, as bit/s. */
+  sentBitrateBps(nowMs: number): number {
+    this.countSent(nowMs, 0);
+    return (this.sentWindowBytes * 8 * 1000) / SENT_RATE_WINDOW_MS;
+  }
+
+  private countSent(now: number, bytes: number): void {
+    if (bytes > 0) {
+      this.sentWindow.push({ t: now, bytes });
+      this.sentWindowBytes += bytes;
+    }
+    while (this.sentWindow.length && this.sentWindow[0].t <= now - SENT_RATE_WINDOW_MS) {
+      this.sentWindowBytes -= this.sentWindow.shift()!.bytes;
     }
   }
 

@@ -1,0 +1,211 @@
+/**
+ * Google Congestion Control as a pure object: transport-wide feedback, RTT, loss and sent
+ * packets in; one estimate out. No timers, no clock — every input carries its time.
+ *
+ * The composition follows libwebrtc modules/congestion_controller/goog_cc/
+ * goog_cc_network_control.cc (GoogCcNetworkController::OnTransportPacketsFeedback,
+ * OnSentPacket, OnRoundTripTimeUpdate, MaybeTriggerOnNetworkChanged; the packet-feedback-only
+ * configuration for loss; checked against the jitsi port of WebRTC 8284f2b), draft-ietf-rmcat-gcc-02:
+ *
+ *  on transport feedback (at its arrival time t):
+ *   1. loss: count reported/lost packets; every kLossUpdateInterval = 1 s hand the counts to
+ *      the loss-based control (which waits for ≥ 20 packets);
+ *   2. ALR: if the application-limited region just ended, tell the acknowledged-bitrate
+ *      estimator (it then lets its estimate move fast);
+ *   3. acknowledged bitrate ← the received packets, in arrival order;
+ *   4. delay-based estimate (groups → trendline → detector → AIMD) with that acknowledged rate;
+ *   5. the loss-based control takes the delay-based estimate as its cap and runs its rules;
+ *      its output is the target;
+ *   6. the ALR detector's budget follows the new target.
+ *  on a sent packet: the ALR detector's budget is drained by its bytes.
+ *
+ * Bounding the estimate when the encoder sends less than allowed (ALR): AIMD never raises the
+ * delay-based estimate above 1.5 × acknowledged + 10 kbit/s (aimd_rate_control.cc
+ * ChangeBitrate increase_limit); with `noIncreaseInAlr` it does not increase at all while the
+ * ALR detector says the sender is application limited (WebRTC-DontIncreaseDelayBasedBweInAlr).
+ * There is no active probing (ProbeController / BitrateProber): the pacer sends no probe clusters.
+ */
+import { AcknowledgedBitrateEstimator, type AckedPacket } from './acked-bitrate-estimator';
+import { AlrDetector } from './alr-detector';
+import { DelayBasedBwe } from './delay-based-bwe';
+import { LossBasedControl } from './loss-based-control';
+import type { NetworkEstimate, RateController, TransportFeedback } from './types';
+
+/** goog_cc_network_control.cc kLossUpdateInterval ("From RTCPSender video report interval"). */
+export const kLossUpdateIntervalMs = 1000;
+/** goog_cc_network_control.cc kDefaultPaceMultiplier: pacing rate = 2.5 × target. */
+export const kDefaultPaceMultiplier = 2.5;
+
+export interface GccOptions {
+  startBps: number;
+  minBps: number;
+  maxBps: number;
+  /**
+   * Where the loss-based control gets its loss from: 'transport-feedback' (default; packets
+   * reported lost in transport-wide feedback, as goog_cc's packet-feedback-only mode) or
+   * 'loss-report' (fractions passed to onLossReport, e.g. RTCP RR fraction lost). The other
+   * source is recorded but not acted on.
+   */
+  lossSource?: 'transport-feedback' | 'loss-report';
+  /** Loss-based increase per second below 2 % loss; default 1.05 (draft), libwebrtc 1.08. */
+  lossIncreaseFactor?: number;
+  /** AIMD: subtract 5 kbit/s after the 0.85 back-off (libwebrtc default since 2022); default false. */
+  subtractAdditionalBackoffTerm?: boolean;
+  /** AIMD: no delay-based increase while application limited (libwebrtc default off); default false. */
+  noIncreaseInAlr?: boolean;
+}
+
+/** Internals for logging and tests. */
+export interface GccDebugState {
+  delayBasedBps: number;
+  lossBasedBps: number;
+  aimdState: 'hold' | 'increase' | 'decrease';
+  linkCapacityBps: number | null;
+  modifiedTrend: number;
+  inAlr: boolean;
+  alrBudgetRatio: number;
+}
+
+export class Gcc implements RateController {
+  readonly name = 'gcc';
+  private readonly delayBased: DelayBasedBwe;
+  private readonly lossBased: LossBasedControl;
+  private readonly acked = new AcknowledgedBitrateEstimator();
+  private readonly alr = new AlrDetector();
+  private readonly lossSource: 'transport-feedback' | 'loss-report';
+
+  private nextLossUpdateMs = -Infinity;
+  private lostSinceLastLossUpdate = 0;
+  private expectedSinceLastLossUpdate = 0;
+  private previouslyInAlr = false;
+  private sawSentPackets = false;
+  private lastMediaRateMs: number | null = null;
+  private rttMs: number | null = null;
+  private lastTargetBps: number;
+
+  constructor(opts: GccOptions) {
+    if (!(opts.minBps > 0 && opts.maxBps >= opts.minBps && opts.startBps > 0)) {
+      throw new RangeError(`Gcc: need 0 < minBps <= maxBps and startBps > 0 (got ${JSON.stringify(opts)})`);
+    }
+    const startBps = Math.min(Math.max(opts.startBps, opts.minBps), opts.maxBps);
+    this.lossSource = opts.lossSource ?? 'transport-feedback';
+    this.delayBased = new DelayBasedBwe({
+      startBps,
+      minBps: opts.minBps,
+      subtractAdditionalBackoffTerm: opts.subtractAdditionalBackoffTerm,
+      noIncreaseInAlr: opts.noIncreaseInAlr,
+    });
+    this.lossBased = new LossBasedControl({
+      startBps,
+      minBps: opts.minBps,
+      maxBps: opts.maxBps,
+      increaseFactor: opts.lossIncreaseFactor,
+    });
+    this.lastTargetBps = this.lossBased.targetRate();
+    this.alr.setEstimatedBitrate(this.lastTargetBps);
+  }
+
+  onTransportFeedback(fb: TransportFeedback): void {
+    if (fb.packets.length === 0) return;
+    const t = fb.feedbackArrivalMs;
+
+    // 1. Loss from the feedback itself (goog_cc packet-feedback-only path).
+    if (this.lossSource === 'transport-feedback') {
+      this.expectedSinceLastLossUpdate += fb.packets.length;
+      for (const p of fb.packets) if (p.arrivalTimeMs === null) this.lostSinceLastLossUpdate++;
+      if (t > this.nextLossUpdateMs) {
+        this.nextLossUpdateMs = t + kLossUpdateIntervalMs;
+        this.lossBased.updatePacketsLost(this.lostSinceLastLossUpdate, this.expectedSinceLastLossUpdate, t);
+        this.lostSinceLastLossUpdate = 0;
+        this.expectedSinceLastLossUpdate = 0;
+      }
+    }
+
+    // 2. ALR end → the acknowledged-rate estimate may move fast.
+    const alrStart = this.alr.applicationLimitedRegionStartTime();
+    if (this.previouslyInAlr && alrStart === null) this.acked.setAlrEndedTime(t);
+    this.previouslyInAlr = alrStart !== null;
+
+    // 3. Acknowledged bitrate from the received packets, in arrival order.
+    const received: AckedPacket[] = [];
+    for (const p of fb.packets) {
+      if (p.arrivalTimeMs !== null) {
+        received.push({ sendTimeMs: p.sendTimeMs, arrivalTimeMs: p.arrivalTimeMs, sizeBytes: p.sizeBytes });
+      }
+    }
+    received.sort((a, b) => a.arrivalTimeMs - b.arrivalTimeMs); // stable: ties keep seq order
+    this.acked.incomingPacketFeedbackVector(received);
+    const ackedBps = this.acked.bitrateBps();
+
+    // 4. Delay-based estimate.
+    const result = this.delayBased.incomingPacketFeedbackVector(received, ackedBps, alrStart !== null, t);
+    // 5. Loss-based control, capped by the delay-based estimate.
+    if (result.updated) this.lossBased.updateDelayBasedEstimate(result.targetBps);
+    this.lossBased.updateEstimate(t);
+    this.onTargetMaybeChanged();
+  }
+
+  onRtt(rttMs: number, _nowMs: number): void {
+    if (!(rttMs > 0)) return;
+    this.rttMs = rttMs;
+    this.delayBased.onRttUpdate(rttMs);
+    this.lossBased.updateRtt(rttMs);
+  }
+
+  onLossReport(fractionLost: number, nowMs: number): void {
+    if (this.lossSource !== 'loss-report') return;
+    this.lossBased.updateFractionLost(fractionLost, nowMs);
+    this.onTargetMaybeChanged();
+  }
+
+  onSentPacket(p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }): void {
+    this.sawSentPackets = true;
+    this.alr.onBytesSent(p.sizeBytes, p.sendTimeMs);
+    this.acked.setAlr(this.alr.applicationLimitedRegionStartTime() !== null);
+  }
+
+  /**
+   * The encoder's output rate. Used for ALR only when no sent packets are reported: the
+   * bytes the encoder produced since the previous call (bps × Δt) drain the ALR budget.
+   */
+  onMediaRate(bps: number, nowMs: number): void {
+    if (this.sawSentPackets) return;
+    const bytes = this.lastMediaRateMs === null ? 0 : (bps * Math.max(0, nowMs - this.lastMediaRateMs)) / 8000;
+    this.lastMediaRateMs = nowMs;
+    this.alr.onBytesSent(bytes, nowMs);
+    this.acked.setAlr(this.alr.applicationLimitedRegionStartTime() !== null);
+  }
+
+  estimate(_nowMs: number): NetworkEstimate {
+    return {
+      targetBps: this.lossBased.targetRate(),
+      delayGradient: this.delayBased.trend,
+      threshold: this.delayBased.threshold,
+      detector: this.delayBased.state,
+      lossFraction: this.lossBased.fractionLoss(),
+      ackedBps: this.acked.bitrateBps(),
+      rttMs: this.rttMs,
+    };
+  }
+
+  debug(): GccDebugState {
+    const rc = this.delayBased.rateControl;
+    return {
+      delayBasedBps: this.delayBased.latestEstimate(),
+      lossBasedBps: this.lossBased.targetRate(),
+      aimdState: rc.state,
+      linkCapacityBps: rc.linkCapacityEstimateBps,
+      modifiedTrend: this.delayBased.modifiedTrend,
+      inAlr: this.alr.applicationLimitedRegionStartTime() !== null,
+      alrBudgetRatio: this.alr.budgetRatio,
+    };
+  }
+
+  private onTargetMaybeChanged(): void {
+    const target = this.lossBased.targetRate();
+    if (target !== this.lastTargetBps) {
+      this.lastTargetBps = target;
+      this.alr.setEstimatedBitrate(target);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The rate-controller interface: messages in (transport feedback, RTT, loss, sent packets,
+ * the encoder's output rate), one estimate out. Like libwebrtc's NetworkControllerInterface
+ * there are no timers and no clock: every call carries its time in milliseconds on the
+ * sender's monotonic timeline (send times, feedback arrival) or the receiver's (arrival
+ * times — only their differences are used, so the two clocks need no common origin).
+ */
+
+/** One packet's fate as reported by transport-wide congestion control feedback. */
+export interface PacketResult {
+  /** Transport-wide sequence number (unwrapped, increasing). */
+  transportSeq: number;
+  /** When the sender put the packet on the wire (sender clock, ms). */
+  sendTimeMs: number;
+  /** Bytes on the wire that the estimate should count (RTP packet incl. header). */
+  sizeBytes: number;
+  /** When the receiver got it (receiver clock, ms); null = reported lost. */
+  arrivalTimeMs: number | null;
+}
+
+export interface TransportFeedback {
+  /** When the feedback reached the sender (sender clock, ms). */
+  feedbackArrivalMs: number;
+  /** In transport-seq order. */
+  packets: PacketResult[];
+}
+
+/** Over-use detector hypothesis (libwebrtc BandwidthUsage: kBwNormal / kBwOverusing / kBwUnderusing). */
+export type BandwidthUsage = 'normal' | 'overusing' | 'underusing';
+
+export interface NetworkEstimate {
+  /** The target rate for all media (both streams in dual mode), bit/s. */
+  targetBps: number;
+  /** Delay gradient: the trendline slope (ms of one-way delay change per ms). */
+  delayGradient: number;
+  /** The over-use detector's adaptive threshold (same unit as min(n,60)·slope·gain). */
+  threshold: number;
+  detector: BandwidthUsage;
+  /** The loss fraction the controller last acted on (0..1). */
+  lossFraction: number;
+  /** Acknowledged (received) bitrate estimate, bit/s; null until measured. */
+  ackedBps: number | null;
+  /** Last RTT the controller was told, ms; null if none yet. */
+  rttMs: number | null;
+}
+
+export interface RateController {
+  readonly name: string;
+  onTransportFeedback(fb: TransportFeedback): void;
+  onRtt(rttMs: number, nowMs: number): void;
+  onLossReport(fractionLost: number, nowMs: number): void;
+  onSentPacket?(p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }): void;
+  /** The encoder's actual output rate, for ALR. */
+  onMediaRate?(bps: number, nowMs: number): void;
+  estimate(nowMs: number): NetworkEstimate;
+}
