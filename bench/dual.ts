@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     try {
       const out = tempDir('bench-dual');
       const { offer, answer } = await runPairShaped(link, out, [
-        '--play-from', clip, '--loop', '--duration', String(seconds), '--bitrate', String(target),
+        '--play-from', clip, '--loop', '--duration', String(seconds), '--rate-control', 'fixed', '--bitrate', String(target),
         '--keyint', '60', '--pacing-factor', pacingFactor.toFixed(4), ...arm.args,
       ]);
       if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm.name}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);

@@ -15,7 +15,7 @@ async function runOnce(label: string, seconds: number, answerArgs: string[]): Pr
   const out = tempDir('bench');
   const { offer, answer } = await runPair(
     out,
-    ['--play-from', clip, '--loop', '--duration', String(seconds), '--bitrate', '2000000'],
+    ['--play-from', clip, '--loop', '--duration', String(seconds), '--rate-control', 'fixed', '--bitrate', '2000000'],
     answerArgs,
   );
   if (offer.code !== 0 || answer.code !== 0) {

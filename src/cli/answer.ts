@@ -14,8 +14,11 @@ import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type R
 import type { MediaDescription } from '../transport/signaling';
 import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
 import { ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
-import type { ReportBlock, StreamKind } from '../rtp/types';
+import type { ReportBlock, RtcpPacket, StreamKind } from '../rtp/types';
 import { VideoReceiver } from '../receiver/video-receiver';
+import { LossInjector, type DropSpec } from '../receiver/loss-injector';
+import { NackGenerator } from '../receiver/nack-generator';
+import { TwccRecorder } from '../receiver/twcc-recorder';
 import { createSignaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 import { makeLogger, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
@@ -25,6 +28,8 @@ export interface AnswerOptions {
   playoutDelay?: { min: number; max: number };
   /** Send the I-frame-complete feedback (off only to study the sender's timeout path). */
   iframeFeedback: boolean;
+  /** Loss injection: packets to drop on arrival (experiments and tests). */
+  drop: DropSpec[];
   out: string;
   verbose: boolean;
   iceHost: string;
@@ -34,6 +39,10 @@ export interface AnswerOptions {
 }
 
 const RTCP_INTERVAL_MS = 1000;
+/** How often transport feedback (TWCC when due, NACKs) is considered; NackRequester's 20 ms tick. */
+const FEEDBACK_TICK_MS = 20;
+/** At most one PLI per this interval (libwebrtc re-requests key frames every 200 ms while waiting). */
+const MIN_PLI_INTERVAL_MS = 100;
 /** Our receiver's SSRC for RTCP (RFC 3550 §8.1: random). */
 const RECEIVER_SSRC = (Math.random() * 0xffffffff) >>> 0;
 
@@ -70,6 +79,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   // Opened on the first rendered picture, whose size it takes.
   const rec: { opening: Promise<Recorder> | null } = { opening: null };
   let rrTimer: NodeJS.Timeout | null = null;
+  let feedbackTimer: NodeJS.Timeout | null = null;
   let watchdog: NodeJS.Timeout | null = null;
   let stopReason: string | null = null;
   let exitCode = 0;
@@ -120,7 +130,25 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       rec.opening ??= createRecorder(o.recordTo, frame.width, frame.height, fps);
       void rec.opening.then((r) => r.write(frame, t));
     };
+    // Transport feedback: arrival times for GCC (TWCC), NACKs for lost packets, PLI when the
+    // primary stream needs a key frame.
+    const twcc = new TwccRecorder();
+    const nacks = new Map<number, NackGenerator>(media.ssrcs.map((ssrc) => [ssrc, new NackGenerator()]));
+    let lastPliMs = -Infinity;
+    const sendPli = (reason: string) => {
+      const now = clock.now();
+      if (now - lastPliMs < MIN_PLI_INTERVAL_MS) return;
+      lastPliMs = now;
+      peer.sendRtcp(serializeRtcpCompound([{ type: 'pli', senderSsrc: RECEIVER_SSRC, mediaSsrc: media.ssrcs[0] }]));
+      log(`PLI: ${reason}`);
+    };
     receiver = new VideoReceiver({
+      lossInjector: o.drop.length ? new LossInjector(o.drop) : undefined,
+      onPacket: (p, _stream, arrivalMs) => {
+        if (p.extensions.transportWideSeq !== undefined) twcc.onPacket(p.extensions.transportWideSeq, arrivalMs);
+        nacks.get(p.ssrc)?.onPacket(p.sequenceNumber, arrivalMs, false, p.extensions.frameId?.key ?? false);
+      },
+      onKeyFrameNeeded: (reason) => sendPli(reason),
       clock,
       streams,
       playoutDelayMs: o.playoutDelay,
@@ -173,6 +201,16 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
         }
       }
     };
+    feedbackTimer = setInterval(() => {
+      const now = clock.now();
+      const out: RtcpPacket[] = [];
+      if (twcc.isFeedbackDue(now)) out.push(...twcc.buildFeedback(now, RECEIVER_SSRC, media.ssrcs[0]));
+      for (const [ssrc, gen] of nacks) {
+        const seqs = gen.nacksToSend(now);
+        if (seqs.length) out.push({ type: 'nack', senderSsrc: RECEIVER_SSRC, mediaSsrc: ssrc, seqs });
+      }
+      if (out.length) peer.sendRtcp(serializeRtcpCompound(out));
+    }, FEEDBACK_TICK_MS);
     rrTimer = setInterval(() => {
       const now = clock.now();
       const reports = [...rx.stats.values()].map((s) => s.reportBlock(now)).filter((b): b is ReportBlock => b !== null);
@@ -193,6 +231,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     throw e;
   } finally {
     if (rrTimer) clearInterval(rrTimer);
+    if (feedbackTimer) clearInterval(feedbackTimer);
     if (watchdog) clearInterval(watchdog);
     if (receiver) {
       await receiver.drainAndClose(stopReason === '' ? 2000 : 200);

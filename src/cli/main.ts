@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runAnswer } from './answer';
 import { runOffer } from './offer';
 import { addSummaryCommand } from './summary';
+import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
 import { parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
@@ -62,7 +63,17 @@ export function buildCli(): Command {
       .requiredOption('--play-from <file>', 'video file to stream (any container/codec FFmpeg reads)')
       .option('--loop', 'restart the file at its end', false)
       .option('--duration <s>', 'stop after this many seconds of media', parseFloatOption('--duration', 0.01))
-      .option('--bitrate <bps>', 'encoder target rate, bit/s', parseIntOption('--bitrate', 10_000, 1_000_000_000), 2_000_000)
+      .option('--bitrate <bps>', 'encoder target rate, bit/s (the start rate under gcc/external)', parseIntOption('--bitrate', 10_000, 1_000_000_000), 2_000_000)
+      .addOption(
+        new Option('--rate-control <kind>', 'who sets the target rate: gcc (Google congestion control over transport-wide feedback), fixed (--bitrate), oracle (0.95 × the capacity of --oracle-trace), external (a child process: see README)')
+          .choices(['gcc', 'fixed', 'oracle', 'external'])
+          .default('gcc'),
+      )
+      .option('--rate-control-cmd <cmd>', 'external: the command to run (line-based JSON on its stdin/stdout)')
+      .option('--oracle-trace <file>', "oracle: the capacity trace the link replays ('time_s capacity_kbit' lines)")
+      .option('--trace-start-ms <ms>', 'oracle: CLOCK_MONOTONIC time (ms) when the link started replaying the trace (default: when streaming starts)', parseFloatOption('--trace-start-ms', 0))
+      .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
+      .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
       .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first)', parseIntOption('--keyint', 0), 60)
       .option('--preset <name>', 'x264 preset', 'veryfast')
       .option('--tune <name>', 'x264 tune', 'zerolatency')
@@ -101,6 +112,12 @@ export function buildCli(): Command {
       mode: o.mode as 'single' | 'dual',
       backupReference: o.backupReference as 'episodic' | 'shared',
       feedbackTimeoutMs: o.feedbackTimeout as number,
+      rateControl: o.rateControl as 'gcc' | 'fixed' | 'oracle' | 'external',
+      rateControlCmd: o.rateControlCmd as string | undefined,
+      oracleTrace: o.oracleTrace as string | undefined,
+      traceStartMs: o.traceStartMs as number | undefined,
+      minBitrate: o.minBitrate as number,
+      maxBitrate: o.maxBitrate as number,
       backupCrf: o.backupCrf as number | null,
       backupBitrate: (o.backupBitrate as number | undefined) ?? null,
       pacingFactor: o.pacingFactor as number,
@@ -123,11 +140,13 @@ export function buildCli(): Command {
         "playout delay bounds in ms (libwebrtc's playout-delay semantics); 0,500 selects libwebrtc's low-latency rendering (default: libwebrtc's 0,10000)",
         parsePlayoutDelay,
       )
+      .option('--drop <kind:frame[:always]>', 'inject loss: drop the last packet of this frame on arrival (once: NACK can recover it; always: every retransmission too); repeatable', (v: string, acc: DropSpec[]) => [...acc, asUsage(() => parseDropSpec(v))], [] as DropSpec[])
       .option('--no-iframe-feedback', 'dual mode: never send the I-frame-complete feedback (the sender then ends each backup episode by its timeout)'),
   ).action(async (opts) => {
-    const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number }; iframeFeedback: boolean };
+    const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number }; iframeFeedback: boolean; drop: DropSpec[] };
     await runAnswer({
       iframeFeedback: o.iframeFeedback,
+      drop: o.drop,
       recordTo: o.recordTo,
       playoutDelay: o.playoutDelay,
       out: o.out,
@@ -151,6 +170,15 @@ export function buildCli(): Command {
 
   addSummaryCommand(program);
   return program;
+}
+
+/** Turns a parser's own error into a usage error (exit 2). */
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function parseCrf(v: string): number | null {

@@ -14,6 +14,10 @@ import { SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type RunMeta, type SenderEventRow
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
 import { VideoSender, type BackupReference } from '../sender/video-sender';
+import { createRateController, type RateControlKind } from '../sender/congestion/create';
+import { ExternalRate } from '../sender/congestion/external';
+import type { RateController } from '../sender/congestion/types';
+import { NETWORK_COLUMNS, type NetworkRow } from '../metrics/rows';
 import type { EncoderConfig } from '../media/codec';
 import type { StreamKind } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
@@ -47,7 +51,17 @@ export interface OfferOptions {
   /** Target rate of the backup encoder (null: half the primary's). */
   backupBitrate: number | null;
   pacingFactor: number;
+  rateControl: RateControlKind;
+  rateControlCmd?: string;
+  oracleTrace?: string;
+  /** CLOCK_MONOTONIC ms when the replayed trace started (default: when streaming starts). */
+  traceStartMs?: number;
+  minBitrate: number;
+  maxBitrate: number;
 }
+
+/** How often the rate controller's estimate is applied and network.csv gets a row. */
+const RATE_UPDATE_MS = 100;
 
 /** RTCP report interval (RFC 3550 allows shorter than 5 s for high-bandwidth sessions). */
 const RTCP_INTERVAL_MS = 1000;
@@ -85,6 +99,9 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
   let csv: CsvWriter<SenderFrameRow> | null = null;
   let events: CsvWriter<SenderEventRow> | null = null;
+  let network: CsvWriter<NetworkRow> | null = null;
+  let controller: RateController | null = null;
+  let rateTimer: NodeJS.Timeout | null = null;
   const encoder: EncoderConfig = {
     width: source.width,
     height: source.height,
@@ -165,6 +182,43 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     });
     const s = sender;
     const streamKinds = kinds.slice(0, media.ssrcs.length);
+    network = new CsvWriter<NetworkRow>(join(outDir, 'network.csv'), NETWORK_COLUMNS);
+    const networkRows = network;
+    const ctl = (controller = createRateController({
+      kind: o.rateControl,
+      startBps: o.bitrate,
+      minBps: o.minBitrate,
+      maxBps: o.maxBitrate,
+      oracleTrace: o.oracleTrace,
+      traceStartMs: o.traceStartMs ?? clock.now(),
+      command: o.rateControlCmd,
+      intervalMs: RATE_UPDATE_MS,
+      onExternalExit: (why) => stop(`the external rate controller stopped: ${why}`, 1),
+    }));
+    let lossFraction: number | null = null;
+    // Apply the controller's estimate and log it (network.csv).
+    const updateRate = () => {
+      const now = clock.now();
+      if (ctl instanceof ExternalRate) {
+        ctl.sender = { sentBps: s.paced.sentBitrateBps(now), pacerQueueMs: s.paced.pacer.expectedQueueTimeMs() };
+      }
+      const est = ctl.estimate(now);
+      if (o.rateControl !== 'fixed' && Math.abs(est.targetBps - s.targetRateBps) >= 1) s.setTargetRate(est.targetBps);
+      networkRows.write({
+        time_ms: now,
+        controller: ctl.name,
+        target_bps: Math.round(est.targetBps),
+        pacing_bps: Math.round(s.paced.pacer.pacingRateBps),
+        sent_bps: Math.round(s.paced.sentBitrateBps(now)),
+        received_bps: est.ackedBps === null ? '' : Math.round(est.ackedBps),
+        rtt_ms: lastRttMs ?? '',
+        loss_fraction: lossFraction ?? '',
+        delay_gradient: o.rateControl === 'fixed' ? '' : est.delayGradient,
+        threshold: o.rateControl === 'fixed' ? '' : est.threshold,
+        detector: o.rateControl === 'fixed' ? '' : est.detector,
+      });
+    };
+    rateTimer = setInterval(updateRate, RATE_UPDATE_MS);
 
     // RTCP: SR every second; RRs give RTT and liveness; clock echoes give the clock offset.
     const clockSync = new ClockSync();
@@ -203,8 +257,25 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       for (const p of packets) {
         if (p.type === 'rr') {
           for (const rb of p.reports) {
-            if (rb.lsr !== 0) lastRttMs = rttFromReportBlock(ntpMiddle32(ntpFromMs(wallAtStart + arrivalMs)), rb.lsr, rb.dlsr);
+            if (rb.lsr !== 0) {
+              const rtt = rttFromReportBlock(ntpMiddle32(ntpFromMs(wallAtStart + arrivalMs)), rb.lsr, rb.dlsr);
+              if (rtt !== null) {
+                lastRttMs = rtt;
+                ctl.onRtt(rtt, arrivalMs);
+              }
+            }
+            if (rb.ssrc === media.ssrcs[0]) {
+              lossFraction = rb.fractionLost / 256;
+              ctl.onLossReport(lossFraction, arrivalMs);
+            }
           }
+        } else if (p.type === 'twcc') {
+          const packets = s.paced.history.onTransportFeedback(p);
+          if (packets.length) ctl.onTransportFeedback({ feedbackArrivalMs: arrivalMs, packets });
+        } else if (p.type === 'nack') {
+          s.paced.retransmit(p.mediaSsrc, p.seqs, lastRttMs ?? 100);
+        } else if (p.type === 'pli') {
+          s.requestKeyFrame('receiver request (PLI)');
         } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
           const m = decodeAppMessage(p.data);
           if (m?.kind === 'clock-echo') clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
@@ -235,6 +306,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     meta.counters = {
       frames_encoded: s.framesEncoded,
       frames_dropped: s.framesDropped,
+      retransmissions_sent: s.paced.retransmissionsSent,
       ...Object.fromEntries(
         streamKinds.flatMap((k) => [
           [`${k}_packets_sent`, s.paced.counters(k).packetsSent],
@@ -248,6 +320,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     throw e;
   } finally {
     if (srTimer) clearInterval(srTimer);
+    if (rateTimer) clearInterval(rateTimer);
+    if (controller instanceof ExternalRate) controller.close();
     if (watchdog) clearInterval(watchdog);
     sender?.stop();
     if (sender && finished) {
@@ -258,6 +332,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     }
     await csv?.close();
     await events?.close();
+    await network?.close();
     const cpu = process.cpuUsage();
     meta.counters.cpu_s = (cpu.user + cpu.system) / 1e6;
     meta.ended_ms = clock.now();

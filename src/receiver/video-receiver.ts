@@ -234,8 +234,12 @@ export class VideoReceiver {
     if (!next) return null;
     if (next.key) return next;
     if (c.stream === 'primary') {
-      if (c.needKey) return null;
-      return next.frameId - (next.refDelta || 1) === c.lastDecodedId ? next : null;
+      if (!c.needKey && next.frameId - (next.refDelta || 1) === c.lastDecodedId) return next;
+      // As libwebrtc's frame buffer: a complete key frame starts a new decodable sequence,
+      // so the chain jumps to it rather than wait for the frames missing before it.
+      let key: AssembledFrame | null = null;
+      for (const f of c.complete.values()) if (f.key && f.frameId > c.lastDecodedId && (!key || f.frameId < key.frameId)) key = f;
+      return key;
     }
     // Backup: an episode start names its reference; inside an episode frames follow on.
     if (next.frameRef) {

@@ -24,6 +24,10 @@ import { PacedSender, type StreamSpec } from './paced-sender';
 
 export type BackupReference = 'episodic' | 'shared';
 
+/** Dual mode under a rate controller: the primary's share of the target, and the backup encoder's. */
+export const PRIMARY_SHARE = 0.9;
+export const BACKUP_SHARE = 0.45;
+
 export interface VideoSenderOptions {
   clock: Clock;
   mode: 'single' | 'dual';
@@ -66,6 +70,9 @@ export class VideoSender {
   private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);
   framesEncoded = 0;
   framesDropped = 0;
+  /** The backup encoder's current target (seeds are built with the configured one, then switch to this). */
+  private backupRateBps: number;
+  targetRateBps: number;
 
   constructor(private readonly o: VideoSenderOptions) {
     this.paced = new PacedSender({
@@ -78,6 +85,8 @@ export class VideoSender {
     });
     for (const s of o.streams) this.paced.addStream(s);
     this.primary = H264Encoder.open(o.encoder);
+    this.backupRateBps = o.backupEncoder.bitrateBps;
+    this.targetRateBps = o.encoder.bitrateBps;
     const dual = o.mode === 'dual';
     this.localDecoder = dual && o.backupReference === 'shared' ? new H264Decoder() : null;
     if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.backupEncoder);
@@ -110,6 +119,21 @@ export class VideoSender {
       cause: 'I-frame complete',
     });
     if (this.machine.onFeedback(frameId, now) && this.o.backupReference === 'shared') this.backup = null;
+  }
+
+  /**
+   * A new target from the rate controller, for all media: in dual mode it covers both
+   * streams — the primary gets PRIMARY_SHARE of it and the backup encoder, which runs only
+   * during episodes, BACKUP_SHARE (the benchmarks measure the backup's actual byte share).
+   * The pacer paces the whole target (× pacing factor).
+   */
+  setTargetRate(bps: number): void {
+    this.targetRateBps = bps;
+    const dual = this.o.mode === 'dual';
+    this.primary.setBitrate(Math.round(dual ? bps * PRIMARY_SHARE : bps));
+    this.backupRateBps = Math.round(bps * BACKUP_SHARE);
+    this.backup?.setBitrate(this.backupRateBps);
+    this.paced.setTargetRate(bps);
   }
 
   requestKeyFrame(cause: string): void {
@@ -212,6 +236,9 @@ export class VideoSender {
           return;
         }
         this.backup = seeded.seed.encoder;
+        // The seed was built with the configured rate (the receiver rebuilds it with that); the
+        // backup P-frames on the wire follow the current one.
+        this.backup.setBitrate(this.backupRateBps);
         frameRef = { refFrameId: seeded.basis.frameId, seedHash: seeded.seed.hash };
       }
     }

@@ -29,7 +29,7 @@ let how = '';
 
 async function run(out: string, offerExtra: string[], answerExtra: string[]): Promise<{ offer: ProcResult; answer: ProcResult }> {
   const clip = ensureClip();
-  const offerArgs = ['--play-from', clip, '--duration', String(SECONDS), '--bitrate', String(TARGET_BPS), '--keyint', String(KEYINT), ...offerExtra];
+  const offerArgs = ['--play-from', clip, '--duration', String(SECONDS), '--rate-control', 'fixed', '--bitrate', String(TARGET_BPS), '--keyint', String(KEYINT), ...offerExtra];
   if (link) return runPairShaped(link, out, [...offerArgs, '--pacing-factor', String(PACING_FACTOR)], answerExtra);
   // The pacer at the link rate: pacing factor = link rate / target rate.
   return runPair(out, [...offerArgs, '--pacing-factor', String((LINK_KBIT * 1000) / TARGET_BPS)], answerExtra);

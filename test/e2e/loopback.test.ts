@@ -14,7 +14,7 @@ test('offer and answer as two processes over loopback for 10 s: every frame rend
   const clip = ensureClip();
   const out = tempDir('e2e');
   const rec = join(out, 'recorded.mp4');
-  const { offer, answer } = await runPair(out, ['--play-from', clip, '--duration', '10', '--bitrate', '2000000'], ['--record-to', rec]);
+  const { offer, answer } = await runPair(out, ['--play-from', clip, '--duration', '10', '--rate-control', 'fixed', '--bitrate', '2000000'], ['--record-to', rec]);
   assert.equal(offer.code, 0, `offer failed: ${offer.stderr}`);
   assert.equal(answer.code, 0, `answer failed: ${answer.stderr}`);
 

@@ -1,0 +1,49 @@
+/** `--rate-control` → a controller. */
+import { loadTrace } from '../../emulation/trace';
+import { ExternalRate } from './external';
+import { FixedRate } from './fixed';
+import { Gcc } from './gcc';
+import { OracleRate } from './oracle';
+import type { RateController } from './types';
+
+export type RateControlKind = 'gcc' | 'fixed' | 'oracle' | 'external';
+
+export interface RateControlOptions {
+  kind: RateControlKind;
+  startBps: number;
+  minBps: number;
+  maxBps: number;
+  /** oracle: the capacity trace the link replays, and when its time 0 was (our clock). */
+  oracleTrace?: string;
+  traceStartMs: number;
+  /** external: the command to run. */
+  command?: string;
+  intervalMs: number;
+  onExternalExit: (why: string) => void;
+}
+
+export class RateControlError extends Error {
+  override name = 'UsageError';
+}
+
+export function createRateController(o: RateControlOptions): RateController {
+  switch (o.kind) {
+    case 'fixed':
+      return new FixedRate(o.startBps);
+    case 'gcc':
+      return new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps });
+    case 'oracle':
+      if (!o.oracleTrace) throw new RateControlError('--rate-control oracle needs --oracle-trace FILE (the trace the link replays)');
+      return new OracleRate(loadTrace(o.oracleTrace), o.traceStartMs);
+    case 'external':
+      if (!o.command) throw new RateControlError('--rate-control external needs --rate-control-cmd CMD');
+      return new ExternalRate({
+        command: o.command,
+        startBps: o.startBps,
+        minBps: o.minBps,
+        maxBps: o.maxBps,
+        intervalMs: o.intervalMs,
+        onExit: o.onExternalExit,
+      });
+  }
+}
