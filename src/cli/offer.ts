@@ -16,6 +16,7 @@ import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializ
 import { VideoSender, type BackupReference } from '../sender/video-sender';
 import { createRateController, type RateControlKind } from '../sender/congestion/create';
 import { ExternalRate } from '../sender/congestion/external';
+import { DeliveryRate } from '../sender/delivery-rate';
 import type { RateController } from '../sender/congestion/types';
 import { NETWORK_COLUMNS, type NetworkRow } from '../metrics/rows';
 import type { EncoderConfig } from '../media/codec';
@@ -196,6 +197,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       onExternalExit: (why) => stop(`the external rate controller stopped: ${why}`, 1),
     }));
     let lossFraction: number | null = null;
+    const delivery = new DeliveryRate();
     // Apply the controller's estimate and log it (network.csv).
     const updateRate = () => {
       const now = clock.now();
@@ -210,7 +212,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
         target_bps: Math.round(est.targetBps),
         pacing_bps: Math.round(s.paced.pacer.pacingRateBps),
         sent_bps: Math.round(s.paced.sentBitrateBps(now)),
-        received_bps: est.ackedBps === null ? '' : Math.round(est.ackedBps),
+        received_bps: delivery.bps() === null ? '' : Math.round(delivery.bps()!),
         rtt_ms: lastRttMs ?? '',
         loss_fraction: lossFraction ?? '',
         delay_gradient: o.rateControl === 'fixed' ? '' : est.delayGradient,
@@ -271,7 +273,10 @@ export async function runOffer(o: OfferOptions): Promise<number> {
           }
         } else if (p.type === 'twcc') {
           const packets = s.paced.history.onTransportFeedback(p);
-          if (packets.length) ctl.onTransportFeedback({ feedbackArrivalMs: arrivalMs, packets });
+          if (packets.length) {
+            delivery.onFeedback(packets);
+            ctl.onTransportFeedback({ feedbackArrivalMs: arrivalMs, packets });
+          }
         } else if (p.type === 'nack') {
           s.paced.retransmit(p.mediaSsrc, p.seqs, lastRttMs ?? 100);
         } else if (p.type === 'pli') {

@@ -27,6 +27,15 @@ export type BackupReference = 'episodic' | 'shared';
 /** Dual mode under a rate controller: the primary's share of the target, and the backup encoder's. */
 export const PRIMARY_SHARE = 0.9;
 export const BACKUP_SHARE = 0.45;
+/** RTP header with our extensions, inside the MTU (bytes). */
+const RTP_HEADER_BYTES = 36;
+/** Outside the RTP packet: SRTP authentication tag (≤ 16) and UDP/IPv4 (28). */
+const BELOW_RTP_BYTES = 44;
+
+/** The share of a rate on the wire that is H.264 payload, for full-size packets. */
+export function mediaShare(mtu: number): number {
+  return (mtu - RTP_HEADER_BYTES) / (mtu + BELOW_RTP_BYTES);
+}
 
 export interface VideoSenderOptions {
   clock: Clock;
@@ -130,8 +139,11 @@ export class VideoSender {
   setTargetRate(bps: number): void {
     this.targetRateBps = bps;
     const dual = this.o.mode === 'dual';
-    this.primary.setBitrate(Math.round(dual ? bps * PRIMARY_SHARE : bps));
-    this.backupRateBps = Math.round(bps * BACKUP_SHARE);
+    // As libwebrtc, the encoder gets the target minus packet overhead (the estimate counts
+    // whole packets on the wire): RTP header and extensions, SRTP tag, UDP/IPv4.
+    const media = bps * mediaShare(this.o.mtu);
+    this.primary.setBitrate(Math.round(dual ? media * PRIMARY_SHARE : media));
+    this.backupRateBps = Math.round(media * BACKUP_SHARE);
     this.backup?.setBitrate(this.backupRateBps);
     this.paced.setTargetRate(bps);
   }
