@@ -6,11 +6,11 @@
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { monotonicClock } from '../clock';
-import { errText, ffmpegVersion, type VideoFrame } from '../media/codec';
+import { errText, type VideoFrame } from '../media/codec';
 import { createRecorder, type Recorder } from '../media/recorder';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
-import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type ReceiverFrameRow, type RunMeta } from '../metrics/rows';
+import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type ReceiverFrameRow } from '../metrics/rows';
 import type { MediaDescription } from '../transport/signaling';
 import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
 import { ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
@@ -21,7 +21,7 @@ import { NackGenerator } from '../receiver/nack-generator';
 import { TwccRecorder } from '../receiver/twcc-recorder';
 import { createSignaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
-import { makeLogger, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
+import { makeLogger, newRunMeta, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
 
 export interface AnswerOptions {
   recordTo?: string;
@@ -54,20 +54,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     throw new UsageError(`cannot write --record-to ${o.recordTo} (no such directory)`);
   }
   const self = selfInfo();
-  const meta: RunMeta = {
-    role: 'receiver',
-    command: process.argv.slice(1),
-    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: '0.24.4' },
-    options: { ...o, signaling: { ...o.signaling } },
-    self,
-    peer: null,
-    clock: null,
-    started_ms: clock.now(),
-    ended_ms: null,
-    complete: false,
-    incomplete_reason: 'did not finish',
-    counters: {},
-  };
+  const meta = newRunMeta('receiver', self, { ...o, signaling: { ...o.signaling } }, clock.now());
   writeMeta(outDir, meta);
 
   const signaling = createSignaling(o.signaling);

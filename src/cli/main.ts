@@ -40,8 +40,16 @@ function addCommon(cmd: Command): Command {
     .option('-v, --verbose', 'log progress to stderr', false);
 }
 
-function signalingOf(o: CommonOpts): SignalingOptions {
-  return { kind: o.signaling, host: o.signalingHost, port: o.signalingPort, path: o.signalingPath };
+/** The options both peers share, as their run functions take them. */
+function sessionOf(o: CommonOpts) {
+  return {
+    out: o.out,
+    verbose: o.verbose,
+    iceHost: o.iceHost,
+    connectTimeout: o.connectTimeout,
+    peerTimeout: o.peerTimeout,
+    signaling: { kind: o.signaling, host: o.signalingHost, port: o.signalingPort, path: o.signalingPath } satisfies SignalingOptions,
+  };
 }
 
 export function buildCli(): Command {
@@ -121,12 +129,7 @@ export function buildCli(): Command {
       backupCrf: o.backupCrf as number | null,
       backupBitrate: (o.backupBitrate as number | undefined) ?? null,
       pacingFactor: o.pacingFactor as number,
-      out: o.out,
-      verbose: o.verbose,
-      iceHost: o.iceHost,
-      connectTimeout: o.connectTimeout,
-      peerTimeout: o.peerTimeout,
-      signaling: signalingOf(o),
+      ...sessionOf(o),
     });
   });
 
@@ -149,12 +152,7 @@ export function buildCli(): Command {
       drop: o.drop,
       recordTo: o.recordTo,
       playoutDelay: o.playoutDelay,
-      out: o.out,
-      verbose: o.verbose,
-      iceHost: o.iceHost,
-      connectTimeout: o.connectTimeout,
-      peerTimeout: o.peerTimeout,
-      signaling: signalingOf(o),
+      ...sessionOf(o),
     });
   });
 

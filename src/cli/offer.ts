@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { monotonicClock } from '../clock';
-import { errText, ffmpegVersion } from '../media/codec';
+import { errText } from '../media/codec';
 import { FileSource } from '../media/source';
 import { CsvWriter } from '../metrics/csv';
 import { tryJoin } from '../metrics/join';
-import { SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type RunMeta, type SenderEventRow, type SenderFrameRow } from '../metrics/rows';
+import { SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type SenderEventRow, type SenderFrameRow } from '../metrics/rows';
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
 import { VideoSender, type BackupReference } from '../sender/video-sender';
@@ -24,7 +24,7 @@ import type { StreamKind } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
 import { createSignaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
-import { makeLogger, onInterrupt, prepareOutDir, sameClock, selfInfo, UsageError, writeMeta } from './session';
+import { makeLogger, newRunMeta, onInterrupt, prepareOutDir, sameClock, selfInfo, UsageError, writeMeta } from './session';
 
 export interface OfferOptions {
   playFrom: string;
@@ -80,20 +80,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
 
   const self = selfInfo();
-  const meta: RunMeta = {
-    role: 'sender',
-    command: process.argv.slice(1),
-    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: '0.24.4' },
-    options: { ...o, signaling: { ...o.signaling } },
-    self,
-    peer: null,
-    clock: null,
-    started_ms: clock.now(),
-    ended_ms: null,
-    complete: false,
-    incomplete_reason: 'did not finish',
-    counters: {},
-  };
+  const meta = newRunMeta('sender', self, { ...o, signaling: { ...o.signaling } }, clock.now());
   writeMeta(outDir, meta);
 
   const signaling = createSignaling(o.signaling);

@@ -5,8 +5,9 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PeerInfo, RunMeta } from '../metrics/rows';
+import { ffmpegVersion } from '../media/codec';
 
 export const VERSION: string = (() => {
   try {
@@ -51,6 +52,43 @@ export function prepareOutDir(dir: string): string {
     throw new UsageError(`cannot write to --out ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return dir;
+}
+
+/** A run's metadata as it starts: marked incomplete until the run says otherwise. */
+export function newRunMeta(role: RunMeta['role'], self: PeerInfo, options: Record<string, unknown>, startedMs: number): RunMeta {
+  return {
+    role,
+    command: process.argv.slice(1),
+    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: packageVersion('werift') },
+    options,
+    self,
+    peer: null,
+    clock: null,
+    started_ms: startedMs,
+    ended_ms: null,
+    complete: false,
+    incomplete_reason: 'did not finish',
+    counters: {},
+  };
+}
+
+/** An installed package's version (its package.json may be hidden by "exports": walk up from its entry). */
+function packageVersion(name: string): string {
+  try {
+    let dir = dirname(require.resolve(name));
+    for (;;) {
+      const pj = join(dir, 'package.json');
+      if (existsSync(pj)) {
+        const json = JSON.parse(readFileSync(pj, 'utf8'));
+        if (json.name === name) return json.version;
+      }
+      const up = dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
+  } catch {
+    return 'unknown';
+  }
 }
 
 export function writeMeta(dir: string, meta: RunMeta): void {

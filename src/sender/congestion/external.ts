@@ -18,8 +18,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
-import { Gcc } from './gcc';
-import type { NetworkEstimate, RateController, TransportFeedback } from './types';
+import { GccObservedController } from './observed';
+import type { NetworkEstimate } from './types';
 
 export interface ExternalRateOptions {
   command: string;
@@ -36,9 +36,8 @@ export interface SenderObservations {
   pacerQueueMs: number;
 }
 
-export class ExternalRate implements RateController {
+export class ExternalRate extends GccObservedController {
   readonly name = 'external';
-  private readonly observer: Gcc;
   private readonly child: ChildProcess;
   private targetBps: number;
   private lastObservationMs = -Infinity;
@@ -49,8 +48,8 @@ export class ExternalRate implements RateController {
   sender: SenderObservations = { sentBps: 0, pacerQueueMs: 0 };
 
   constructor(private readonly o: ExternalRateOptions) {
+    super(o.startBps, o.minBps, o.maxBps);
     this.targetBps = o.startBps;
-    this.observer = new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps });
     this.child = spawn(o.command, { shell: true, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.on('error', (e) => this.exited(`cannot start '${o.command}' (${e.message})`));
     this.child.on('exit', (code, signal) => this.exited(`'${o.command}' exited (${signal ?? `code ${code}`})`));
@@ -85,18 +84,6 @@ export class ExternalRate implements RateController {
   private write(msg: object): void {
     if (this.closed || !this.child.stdin?.writable) return;
     this.child.stdin.write(JSON.stringify(msg) + '\n');
-  }
-
-  onTransportFeedback(fb: TransportFeedback): void {
-    this.observer.onTransportFeedback(fb);
-  }
-
-  onRtt(rttMs: number, nowMs: number): void {
-    this.observer.onRtt(rttMs, nowMs);
-  }
-
-  onLossReport(fractionLost: number, nowMs: number): void {
-    this.observer.onLossReport(fractionLost, nowMs);
   }
 
   estimate(nowMs: number): NetworkEstimate {

@@ -5,34 +5,20 @@
  * move the target.
  */
 import { capacityAt, type TraceStep } from '../../emulation/trace';
-import { Gcc } from './gcc';
-import type { NetworkEstimate, RateController, TransportFeedback } from './types';
+import { GccObservedController } from './observed';
+import type { NetworkEstimate } from './types';
 
 export const ORACLE_SHARE = 0.95;
 
-export class OracleRate implements RateController {
+export class OracleRate extends GccObservedController {
   readonly name = 'oracle';
-  private readonly observer: Gcc;
 
   /** `traceStartMs`: when the trace's time 0 was applied to the link, on our clock. */
   constructor(
     private readonly trace: TraceStep[],
     private readonly traceStartMs: number,
   ) {
-    const first = trace[0].kbit * 1000;
-    this.observer = new Gcc({ startBps: Math.max(1, first * ORACLE_SHARE), minBps: 1, maxBps: Number.MAX_SAFE_INTEGER });
-  }
-
-  onTransportFeedback(fb: TransportFeedback): void {
-    this.observer.onTransportFeedback(fb);
-  }
-
-  onRtt(rttMs: number, nowMs: number): void {
-    this.observer.onRtt(rttMs, nowMs);
-  }
-
-  onLossReport(fractionLost: number, nowMs: number): void {
-    this.observer.onLossReport(fractionLost, nowMs);
+    super(Math.max(1, trace[0].kbit * 1000 * ORACLE_SHARE), 1, Number.MAX_SAFE_INTEGER);
   }
 
   estimate(nowMs: number): NetworkEstimate {
