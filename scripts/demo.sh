@@ -10,7 +10,7 @@ rm -rf "$out"; mkdir -p "$out"
 port=$((20000 + RANDOM % 20000))
 node bin/testbed.js answer --out "$out" --signaling-port "$port" --record-to "$out/recorded.mp4" &
 answer=$!
-node bin/testbed.js offer --out "$out" --signaling-port "$port" --play-from clips/default-720p30.mp4 --duration 20 --bitrate 2000000
+node bin/testbed.js offer --out "$out" --signaling-port "$port" --play-from clips/default-720p30.mp4 --duration 20 --rate-control fixed --bitrate 2000000
 wait "$answer"
 node bin/testbed.js summary "$out" --reference clips/default-720p30.mp4 --recorded "$out/recorded.mp4"
 echo "per-frame CSV: $out/frames.csv"
