@@ -185,9 +185,17 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     }));
     let lossFraction: number | null = null;
     const delivery = new DeliveryRate();
+    // Probe clusters the controller asks for (GCC's ProbeController) go out as padding.
+    const sendProbes = (now: number) => {
+      for (const c of ctl.takeProbeClusters?.(now) ?? []) {
+        s.paced.sendProbeCluster(c);
+        log(`probe cluster ${c.id} at ${Math.round(c.targetBps / 1000)} kbit/s`);
+      }
+    };
     // Apply the controller's estimate and log it (network.csv).
     const updateRate = () => {
       const now = clock.now();
+      sendProbes(now);
       if (ctl instanceof ExternalRate) {
         ctl.sender = { sentBps: s.paced.sentBitrateBps(now), pacerQueueMs: s.paced.pacer.expectedQueueTimeMs() };
       }
@@ -263,6 +271,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
           if (packets.length) {
             delivery.onFeedback(packets);
             ctl.onTransportFeedback({ feedbackArrivalMs: arrivalMs, packets });
+            sendProbes(arrivalMs);
           }
         } else if (p.type === 'nack') {
           s.paced.retransmit(p.mediaSsrc, p.seqs, lastRttMs ?? 100);

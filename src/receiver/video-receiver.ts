@@ -94,6 +94,7 @@ export class VideoReceiver {
   private stopped = false;
   packetsReceived = 0;
   malformedPackets = 0;
+  paddingPackets = 0;
   lastPacketMs: number | null = null;
   framesRendered = 0;
   decoderErrors = 0;
@@ -130,8 +131,7 @@ export class VideoReceiver {
       return;
     }
     const stream = this.o.streams.get(pkt.ssrc);
-    const fid = pkt.extensions.frameId;
-    if (!stream || !fid) {
+    if (!stream) {
       this.malformedPackets++;
       return;
     }
@@ -142,6 +142,14 @@ export class VideoReceiver {
     let st = this.stats.get(pkt.ssrc);
     if (!st) this.stats.set(pkt.ssrc, (st = new ReceiveStatistics(pkt.ssrc)));
     st.onPacket(pkt.sequenceNumber, pkt.timestamp, arrivalMs);
+    const fid = pkt.extensions.frameId;
+    if (!fid) {
+      // Padding-only packets (bandwidth probes) count for reception statistics, transport
+      // feedback and NACK, not for frames.
+      if (pkt.payload.length === 0) this.paddingPackets++;
+      else this.malformedPackets++;
+      return;
+    }
 
     const row = this.rowFor(fid.frameId, stream);
     if (row.first_recv_ms === '') row.first_recv_ms = arrivalMs;

@@ -54,6 +54,9 @@ export interface PacedSenderOptions {
   onPacketSent?: (p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void;
 }
 
+/** RTP padding per probe packet: RFC 3550 padding counts in one byte, so at most 255. */
+const PROBE_PADDING_BYTES = 255;
+
 /** Window of the sent-bitrate measurement (network.csv's sent_bps). */
 const SENT_RATE_WINDOW_MS = 1000;
 
@@ -70,6 +73,9 @@ export class PacedSender {
   private readonly sentWindow: { t: number; bytes: number }[] = [];
   private sentWindowBytes = 0;
   retransmissionsSent = 0;
+  probeBytesSent = 0;
+  /** RTP timestamp of the last media packet: padding carries it (RFC 3550 leaves it to us; libwebrtc does this). */
+  private lastTimestamp = 0;
 
   constructor(private readonly o: PacedSenderOptions) {
     this.pacer = new Pacer<Queued>(o.initialRateBps, { pacingFactor: o.pacingFactor });
@@ -150,6 +156,7 @@ export class PacedSender {
     packet.extensions.transportWideSeq = transportSeq;
     const bytes = serializeRtp(packet);
     this.o.send(bytes);
+    this.lastTimestamp = packet.timestamp;
     const c = stream.counters;
     c.packetsSent++;
     c.payloadBytesSent += packet.payload.length;
@@ -195,6 +202,50 @@ export class PacedSender {
     }
     if (n) this.pump();
     return n;
+  }
+
+  /**
+   * Sends one bandwidth probe cluster (libwebrtc's probing): padding-only RTP packets on
+   * the primary SSRC, spread over the cluster's duration at its target rate (released in
+   * 1 ms steps), each tagged with the cluster id in the send history so transport feedback
+   * can measure what got through. They bypass the media pacer, as libwebrtc's prober
+   * overrides the pacing rate for a cluster.
+   */
+  sendProbeCluster(cluster: { id: number; targetBps: number; minPackets: number; minBytes: number }): void {
+    if (this.stopped) return;
+    const st = this.stream('primary');
+    const count = Math.max(cluster.minPackets, Math.ceil(cluster.minBytes / PROBE_PADDING_BYTES));
+    const spacingMs = (PROBE_PADDING_BYTES * 8 * 1000) / cluster.targetBps;
+    const start = this.o.clock.now();
+    let sent = 0;
+    const tick = () => {
+      if (this.stopped) return;
+      const due = Math.min(count, Math.floor((this.o.clock.now() - start) / spacingMs) + 1);
+      for (; sent < due; sent++) this.sendPadding(st, cluster.id);
+      if (sent < count) setTimeout(tick, 1);
+    };
+    tick();
+  }
+
+  private sendPadding(st: StreamState, clusterId: number): void {
+    const now = this.o.clock.now();
+    const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
+    const packet: RtpPacket = {
+      payloadType: st.spec.payloadType,
+      sequenceNumber: st.seq,
+      timestamp: this.lastTimestamp,
+      ssrc: st.spec.ssrc,
+      marker: false,
+      extensions: { absSendTime: absSendTimeFromMs(now), transportWideSeq: transportSeq },
+      payload: Buffer.alloc(0),
+    };
+    st.seq = (st.seq + 1) & 0xffff;
+    const bytes = serializeRtp(packet, { paddingBytes: PROBE_PADDING_BYTES });
+    this.o.send(bytes);
+    this.countSent(now, bytes.length);
+    this.probeBytesSent += bytes.length;
+    this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, bytes.length, clusterId);
+    this.o.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
   }
 
   /** Bytes sent over the last second, as bit/s. */

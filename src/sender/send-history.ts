@@ -83,6 +83,8 @@ export interface PacketResult {
   sizeBytes: number;
   /** On the timeline described above; null when reported not received. */
   arrivalTimeMs: number | null;
+  /** The bandwidth probe cluster the packet belonged to, if any. */
+  probeClusterId?: number;
 }
 
 export interface SendHistoryOptions {
@@ -101,6 +103,7 @@ interface FeedbackEntry {
   sendTimeMs: number;
   sizeBytes: number;
   acked: boolean;
+  probeClusterId?: number;
 }
 
 const key = (ssrc: number, seq: number) => ssrc * 0x1_0000 + (seq & 0xffff);
@@ -208,13 +211,21 @@ export class SendHistory {
         arrivalTimeMs = this.currentOffsetMs + (status.receivedAtMs - fb.referenceTimeMs);
         e.acked = true;
       }
-      out.push({ transportSeq: u, ssrc: e.ssrc, seq: e.seq, sendTimeMs: e.sendTimeMs, sizeBytes: e.sizeBytes, arrivalTimeMs });
+      out.push({ transportSeq: u, ssrc: e.ssrc, seq: e.seq, sendTimeMs: e.sendTimeMs, sizeBytes: e.sizeBytes, arrivalTimeMs, probeClusterId: e.probeClusterId });
     }
     out.sort((a, b) => a.transportSeq - b.transportSeq);
     return out;
   }
 
-  private addFeedbackEntry(transportSeq: number, ssrc: number, seq: number, sendTimeMs: number, sizeBytes: number): void {
+  /**
+   * A padding-only probe packet: kept for transport feedback (tagged with its probe
+   * cluster), never for retransmission.
+   */
+  onProbeSent(ssrc: number, seq: number, transportSeq: number, sendTimeMs: number, sizeBytes: number, clusterId: number): void {
+    this.addFeedbackEntry(transportSeq, ssrc, seq, sendTimeMs, sizeBytes, clusterId);
+  }
+
+  private addFeedbackEntry(transportSeq: number, ssrc: number, seq: number, sendTimeMs: number, sizeBytes: number, probeClusterId?: number): void {
     const u = this.transportUnwrapper.unwrap(transportSeq);
     if (!this.lastTransport || u > this.lastTransport.unwrapped) this.lastTransport = { seq16: transportSeq & 0xffff, unwrapped: u };
     // Forget send times older than the window (TransportFeedbackAdapter::AddPacket).
@@ -223,7 +234,7 @@ export class SendHistory {
       this.feedback.delete(k);
     }
     this.feedback.delete(u);
-    this.feedback.set(u, { transportSeq: u, ssrc, seq: seq & 0xffff, sendTimeMs, sizeBytes, acked: false });
+    this.feedback.set(u, { transportSeq: u, ssrc, seq: seq & 0xffff, sendTimeMs, sizeBytes, acked: false, probeClusterId });
   }
 
   /** max(retention, 3 × RTT): how long a packet stays after its last send. */
