@@ -16,6 +16,8 @@ export interface PacketResult {
   sizeBytes: number;
   /** When the receiver got it (receiver clock, ms); null = reported lost. */
   arrivalTimeMs: number | null;
+  /** The probe cluster this packet was sent in (ProbeCluster.id); absent = not a probe. */
+  probeClusterId?: number;
 }
 
 export interface TransportFeedback {
@@ -53,4 +55,6 @@ export interface RateController {
   /** The encoder's actual output rate, for ALR. */
   onMediaRate?(bps: number, nowMs: number): void;
   estimate(nowMs: number): NetworkEstimate;
+  /** Bandwidth probes to send now (padding at the cluster's rate, tagged with its id). */
+  takeProbeClusters?(nowMs: number): { id: number; targetBps: number; minPackets: number; minBytes: number }[];
 }
