@@ -183,6 +183,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       intervalMs: RATE_UPDATE_MS,
       onExternalExit: (why) => stop(`the external rate controller stopped: ${why}`, 1),
     }));
+    s.paced.onPacketSent = (p) => ctl.onSentPacket?.(p);
     let lossFraction: number | null = null;
     const delivery = new DeliveryRate();
     // Probe clusters the controller asks for (GCC's ProbeController) go out as padding.

@@ -50,8 +50,6 @@ export interface PacedSenderOptions {
   send: (packet: Buffer) => void;
   /** Called once per frame when its last packet left (or when it is dropped). */
   onFrameDone: (row: SenderFrameRow) => void;
-  /** Every packet as it leaves (for the rate controller). */
-  onPacketSent?: (p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void;
 }
 
 /** RTP padding per probe packet: RFC 3550 padding counts in one byte, so at most 255. */
@@ -73,6 +71,8 @@ export class PacedSender {
   private readonly sentWindow: { t: number; bytes: number }[] = [];
   private sentWindowBytes = 0;
   retransmissionsSent = 0;
+  /** Every packet as it leaves, media, retransmission or probe (the rate controller's OnSentPacket). */
+  onPacketSent: ((p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void) | null = null;
   probeBytesSent = 0;
   /** RTP timestamp of the last media packet: padding carries it (RFC 3550 leaves it to us; libwebrtc does this). */
   private lastTimestamp = 0;
@@ -163,7 +163,7 @@ export class PacedSender {
     c.bytesSent += bytes.length;
     c.lastPacketSentMs = now;
     this.countSent(now, bytes.length);
-    this.o.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
+    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
     if (!row) {
       this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length);
       this.retransmissionsSent++;
@@ -245,7 +245,7 @@ export class PacedSender {
     this.countSent(now, bytes.length);
     this.probeBytesSent += bytes.length;
     this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, bytes.length, clusterId);
-    this.o.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
+    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
   }
 
   /** Bytes sent over the last second, as bit/s. */
