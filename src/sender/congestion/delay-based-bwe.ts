@@ -3,8 +3,8 @@
  *
  * Port of libwebrtc modules/congestion_controller/goog_cc/delay_based_bwe.cc
  * (IncomingPacketFeedbackVector / IncomingPacketFeedback / MaybeUpdateEstimate, 2021+
- * revision with InterArrivalDelta; the video path only, no probe results, no
- * NetworkStateEstimate; same control flow as the jitsi port of M128).
+ * revision with InterArrivalDelta; the video path only, no NetworkStateEstimate; same
+ * control flow as the jitsi port of M128).
  *
  * Per transport feedback: every received packet, in arrival order, goes through the
  * arrival-group filter; each completed group pair updates the trendline and the detector.
@@ -12,7 +12,8 @@
  *   overusing  → if the acknowledged rate is known and it is time to reduce again
  *                (AimdRateControl.timeToReduceFurther), AIMD decreases to 0.85 × acknowledged;
  *                with no acknowledged rate yet, halve the estimate (at most every RTT);
- *   otherwise  → AIMD update (increase or hold).
+ *   otherwise  → a probe result (ProbeBitrateEstimator) if there is one becomes the estimate
+ *                (AimdRateControl.setEstimate, result.probe); else AIMD update (increase or hold).
  * No packet seen for kStreamTimeOut = 2 s → the group filter, trendline and detector restart.
  */
 import { AimdRateControl, type AimdOptions } from './aimd-rate-control';
@@ -35,6 +36,8 @@ export interface DelayBasedResult {
   targetBps: number;
   /** The detector went from underusing back to normal during this feedback. */
   recoveredFromOveruse: boolean;
+  /** The estimate was set from a probe result (DelayBasedBwe::Result::probe). */
+  probe?: boolean;
 }
 
 export interface DelayBasedOptions extends AimdOptions {
@@ -66,6 +69,7 @@ export class DelayBasedBwe {
     ackedBps: number | null,
     inAlr: boolean,
     atMs: number,
+    probeBps: number | null = null,
   ): DelayBasedResult {
     if (packets.length === 0) {
       // All packets of this feedback lost, or very late feedback: no delay information.
@@ -79,7 +83,7 @@ export class DelayBasedBwe {
       prevState = this.detector.state;
     }
     this.rateControl.setInApplicationLimitedRegion(inAlr);
-    return this.maybeUpdateEstimate(ackedBps, recoveredFromOveruse, atMs);
+    return this.maybeUpdateEstimate(ackedBps, probeBps, recoveredFromOveruse, atMs);
   }
 
   onRttUpdate(rttMs: number): void {
@@ -118,7 +122,12 @@ export class DelayBasedBwe {
     }
   }
 
-  private maybeUpdateEstimate(ackedBps: number | null, recoveredFromOveruse: boolean, atMs: number): DelayBasedResult {
+  private maybeUpdateEstimate(
+    ackedBps: number | null,
+    probeBps: number | null,
+    recoveredFromOveruse: boolean,
+    atMs: number,
+  ): DelayBasedResult {
     const rc = this.rateControl;
     if (this.detector.state === 'overusing') {
       if (ackedBps !== null && rc.timeToReduceFurther(atMs, ackedBps)) {
@@ -132,6 +141,11 @@ export class DelayBasedBwe {
         return { updated: true, targetBps: rc.latestEstimate(), recoveredFromOveruse: false };
       }
       return { updated: false, targetBps: rc.latestEstimate(), recoveredFromOveruse: false };
+    }
+    if (probeBps !== null) {
+      // A probe result (not over-using): take it as the new estimate (AimdRateControl::SetEstimate).
+      rc.setEstimate(probeBps, atMs);
+      return { updated: true, targetBps: rc.latestEstimate(), recoveredFromOveruse: false, probe: true };
     }
     const target = rc.update({ bwState: this.detector.state, estimatedThroughputBps: ackedBps }, atMs);
     return { updated: rc.validEstimate(), targetBps: target, recoveredFromOveruse };

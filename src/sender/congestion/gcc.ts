@@ -23,12 +23,25 @@
  * delay-based estimate above 1.5 × acknowledged + 10 kbit/s (aimd_rate_control.cc
  * ChangeBitrate increase_limit); with `noIncreaseInAlr` it does not increase at all while the
  * ALR detector says the sender is application limited (WebRTC-DontIncreaseDelayBasedBweInAlr).
- * There is no active probing (ProbeController / BitrateProber): the pacer sends no probe clusters.
+ *
+ * Probing (probe_controller.cc, probe_bitrate_estimator.cc, as goog_cc_network_control.cc
+ * wires them): takeProbeClusters(now) gives the clusters to send now (initial 3×/6× start
+ * rate, further exponential probes, periodic ALR probes, a probe after a large drop); the
+ * sender sends each as padding at the cluster's rate and tags its packets with the cluster id
+ * (PacketResult.probeClusterId). Per feedback, the received probe packets (in receive-time
+ * order) go to the ProbeBitrateEstimator; a probe estimate goes to the delay-based BWE, which
+ * takes it as its estimate unless over-using (AimdRateControl::SetEstimate), and then to the
+ * loss-based control as its new send bitrate (SetSendBitrate); the probe controller hears the
+ * probe result (further probing), each new target (large drops) and the ALR state, and is
+ * asked for a probe when the detector recovers from over-use (RequestProbe). Without probe
+ * packets in the feedback nothing of this changes the estimate.
  */
 import { AcknowledgedBitrateEstimator, type AckedPacket } from './acked-bitrate-estimator';
 import { AlrDetector } from './alr-detector';
 import { DelayBasedBwe } from './delay-based-bwe';
 import { LossBasedControl } from './loss-based-control';
+import { ProbeBitrateEstimator } from './probe-bitrate-estimator';
+import { ProbeController, type ProbeCluster } from './probe-controller';
 import type { NetworkEstimate, RateController, TransportFeedback } from './types';
 
 /** goog_cc_network_control.cc kLossUpdateInterval ("From RTCPSender video report interval"). */
@@ -53,6 +66,10 @@ export interface GccOptions {
   subtractAdditionalBackoffTerm?: boolean;
   /** AIMD: no delay-based increase while application limited (libwebrtc default off); default false. */
   noIncreaseInAlr?: boolean;
+  /** Periodic probing in ALR every 5 s at 2 × the estimate (EnablePeriodicAlrProbing); default true. */
+  periodicAlrProbing?: boolean;
+  /** Probe after a large drop outside ALR too (WebRTC-BweRapidRecoveryExperiment); default true. */
+  rapidRecovery?: boolean;
 }
 
 /** Internals for logging and tests. */
@@ -64,6 +81,10 @@ export interface GccDebugState {
   modifiedTrend: number;
   inAlr: boolean;
   alrBudgetRatio: number;
+  /** The last probe estimate applied (bit/s) and when; null if none yet. */
+  lastProbeBps: number | null;
+  lastProbeAtMs: number | null;
+  probeClustersCreated: number;
 }
 
 export class Gcc implements RateController {
@@ -73,6 +94,11 @@ export class Gcc implements RateController {
   private readonly acked = new AcknowledgedBitrateEstimator();
   private readonly alr = new AlrDetector();
   private readonly lossSource: 'transport-feedback' | 'loss-report';
+  private readonly probeController: ProbeController;
+  private readonly probeEstimator = new ProbeBitrateEstimator();
+  private lastProbeBps: number | null = null;
+  private lastProbeAtMs: number | null = null;
+  private probeClustersCreated = 0;
 
   private nextLossUpdateMs = -Infinity;
   private lostSinceLastLossUpdate = 0;
@@ -103,6 +129,25 @@ export class Gcc implements RateController {
     });
     this.lastTargetBps = this.lossBased.targetRate();
     this.alr.setEstimatedBitrate(this.lastTargetBps);
+    this.probeController = new ProbeController({
+      startBps,
+      maxBps: opts.maxBps,
+      periodicAlrProbing: opts.periodicAlrProbing,
+      rapidRecovery: opts.rapidRecovery,
+    });
+  }
+
+  /**
+   * Probe clusters to send now: each as padding packets at `targetBps`, at least `minPackets`
+   * packets and `minBytes` bytes, every packet tagged with the cluster's id in the transport
+   * feedback (PacketResult.probeClusterId). Call it regularly (e.g. every pacer tick).
+   */
+  takeProbeClusters(nowMs: number): ProbeCluster[] {
+    this.updateProbeAlr(nowMs);
+    const clusters = this.probeController.takeClusters(nowMs);
+    for (const c of clusters) this.probeEstimator.registerCluster(c, nowMs);
+    this.probeClustersCreated += clusters.length;
+    return clusters;
   }
 
   onTransportFeedback(fb: TransportFeedback): void {
@@ -137,12 +182,38 @@ export class Gcc implements RateController {
     this.acked.incomingPacketFeedbackVector(received);
     const ackedBps = this.acked.bitrateBps();
 
-    // 4. Delay-based estimate.
-    const result = this.delayBased.incomingPacketFeedbackVector(received, ackedBps, alrStart !== null, t);
-    // 5. Loss-based control, capped by the delay-based estimate.
-    if (result.updated) this.lossBased.updateDelayBasedEstimate(result.targetBps);
+    // Probe packets → probe bitrate estimator (receive-time order).
+    for (const p of fb.packets) {
+      if (p.probeClusterId !== undefined && p.arrivalTimeMs !== null) {
+        this.probeEstimator.handleProbeAndEstimateBitrate({
+          probeClusterId: p.probeClusterId,
+          sendTimeMs: p.sendTimeMs,
+          arrivalTimeMs: p.arrivalTimeMs,
+          sizeBytes: p.sizeBytes,
+        });
+      }
+    }
+    const probeBps = this.probeEstimator.fetchAndResetLastEstimatedBitrate();
+
+    // 4. Delay-based estimate (a probe result becomes the estimate unless over-using).
+    const result = this.delayBased.incomingPacketFeedbackVector(received, ackedBps, alrStart !== null, t, probeBps);
+    // 5. Loss-based control, capped by the delay-based estimate; a probe result is its new
+    //    send bitrate (SetSendBitrate).
+    if (result.updated) {
+      if (result.probe) {
+        this.lossBased.setSendBitrate(result.targetBps);
+        this.lastProbeBps = result.targetBps;
+        this.lastProbeAtMs = t;
+      }
+      this.lossBased.updateDelayBasedEstimate(result.targetBps);
+    }
     this.lossBased.updateEstimate(t);
-    this.onTargetMaybeChanged();
+    if (probeBps !== null) this.probeController.onProbeResult(probeBps, t);
+    this.onTargetMaybeChanged(t);
+    if (result.recoveredFromOveruse) {
+      this.updateProbeAlr(t);
+      this.probeController.onRecoveredFromOveruse(t);
+    }
   }
 
   onRtt(rttMs: number, _nowMs: number): void {
@@ -155,7 +226,7 @@ export class Gcc implements RateController {
   onLossReport(fractionLost: number, nowMs: number): void {
     if (this.lossSource !== 'loss-report') return;
     this.lossBased.updateFractionLost(fractionLost, nowMs);
-    this.onTargetMaybeChanged();
+    this.onTargetMaybeChanged(nowMs);
   }
 
   onSentPacket(p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }): void {
@@ -198,14 +269,23 @@ export class Gcc implements RateController {
       modifiedTrend: this.delayBased.modifiedTrend,
       inAlr: this.alr.applicationLimitedRegionStartTime() !== null,
       alrBudgetRatio: this.alr.budgetRatio,
+      lastProbeBps: this.lastProbeBps,
+      lastProbeAtMs: this.lastProbeAtMs,
+      probeClustersCreated: this.probeClustersCreated,
     };
   }
 
-  private onTargetMaybeChanged(): void {
+  private onTargetMaybeChanged(nowMs: number): void {
     const target = this.lossBased.targetRate();
     if (target !== this.lastTargetBps) {
       this.lastTargetBps = target;
       this.alr.setEstimatedBitrate(target);
+      this.probeController.onEstimate(target, nowMs);
     }
+  }
+
+  private updateProbeAlr(nowMs: number): void {
+    const start = this.alr.applicationLimitedRegionStartTime();
+    this.probeController.onAlr(start !== null, nowMs, start ?? undefined);
   }
 }

@@ -72,13 +72,20 @@ export interface BottleneckSample {
   queueDelayMs: number;
   /** Bits that left the FIFO since the previous sample / sample interval (bit/s). */
   deliveredBps: number;
+  /** Encoder mode: bytes waiting in the sender's pacer queue. */
+  pacerQueueBytes: number;
 }
 
 export interface BottleneckResult {
   samples: BottleneckSample[];
   sent: number;
   lost: number;
+  /** Padding bytes sent in probe clusters. */
+  probeBytesSent: number;
 }
+
+/** goog_cc kDefaultPaceMultiplier: the pacer drains at 2.5 × the target. */
+const kPaceMultiplier = 2.5;
 
 /**
  * A sender at the controller's target (optionally capped: `sendRateBps`) through one drop-tail
@@ -92,6 +99,15 @@ export interface BottleneckResult {
  *   order, everything up to the highest seq received, unreceived = lost), arriving
  *   `propagationMs` later; once a second the sender is told the RTT of the newest reported
  *   packet (2·propagation + its queueing delay).
+ * Options beyond that:
+ * - `probing`: every tick the sender asks the controller for probe clusters
+ *   (`takeProbeClusters`) and sends each, one after the other, as `packetBytes` padding packets
+ *   paced exactly at the cluster's rate (send times between ticks, like libwebrtc's
+ *   BitrateProber: at least minPackets packets and minBytes bytes) through the same FIFO,
+ *   tagged with the cluster id in the feedback; media waits while a cluster is being sent.
+ * - `encoder`: instead of a full-buffer sender at the target, an encoder emits a frame every
+ *   1000/fps ms (`frameBytes(target, frameIndex)`) into a pacer queue drained at
+ *   kDefaultPaceMultiplier 2.5 × the target — an application-limited, bursty sender.
  */
 export function runBottleneck(opts: {
   cc: RateController;
@@ -104,6 +120,8 @@ export function runBottleneck(opts: {
   feedbackIntervalMs?: number;
   sampleIntervalMs?: number;
   sendRateBps?: (targetBps: number, tMs: number) => number;
+  probing?: boolean;
+  encoder?: { fps: number; frameBytes: (targetBps: number, frameIndex: number) => number };
 }): BottleneckResult {
   const cc = opts.cc;
   const prop = opts.propagationMs ?? 20;
@@ -118,6 +136,7 @@ export function runBottleneck(opts: {
     send: number;
     size: number;
     depart: number | null; // leaves the FIFO (null = dropped)
+    probeClusterId?: number;
   }
   const pkts: Pkt[] = [];
   let linkFreeAt = 0;
@@ -133,6 +152,30 @@ export function runBottleneck(opts: {
   let nextSampleT = 0;
   let deliveredBits = 0;
   let lost = 0;
+  // Probing: packets still to send, each with its exact send time.
+  const probeQueue: Array<{ at: number; clusterId: number; size: number }> = [];
+  let probeFreeAt = 0;
+  // Encoder + pacer (encoder mode).
+  let frameIndex = 0;
+  let pacerQueueBytes = 0;
+  let pacerBudget = 0;
+  let probeBytesSent = 0;
+
+  const sendPacket = (ts: number, size: number, probeClusterId?: number) => {
+    const p: Pkt = { seq: pkts.length, send: ts, size, depart: null };
+    if (probeClusterId !== undefined) p.probeClusterId = probeClusterId;
+    pkts.push(p);
+    cc.onSentPacket?.({ transportSeq: p.seq, sendTimeMs: ts, sizeBytes: size });
+    if (queuedBytes + size > queueBytes) {
+      lost++;
+      return; // drop-tail
+    }
+    const start = Math.max(ts, linkFreeAt);
+    p.depart = start + (size * 8 * 1000) / opts.capacityBps(start);
+    linkFreeAt = p.depart;
+    inQueue.push(p);
+    queuedBytes += size;
+  };
 
   const drainQueue = (t: number) => {
     while (inQueue.length > 0 && inQueue[0]!.depart! <= t) {
@@ -152,25 +195,50 @@ export function runBottleneck(opts: {
       nextRttT = t + 1000;
     }
 
-    // Sender: release the target's bytes for this tick.
-    const target = cc.estimate(t).targetBps;
-    const rate = opts.sendRateBps ? opts.sendRateBps(target, t) : target;
-    budgetBytes = Math.min(budgetBytes + (rate * tick) / 8000, 4 * packetBytes);
-    drainQueue(t);
-    while (budgetBytes >= packetBytes) {
-      budgetBytes -= packetBytes;
-      const p: Pkt = { seq: pkts.length, send: t, size: packetBytes, depart: null };
-      pkts.push(p);
-      cc.onSentPacket?.({ transportSeq: p.seq, sendTimeMs: t, sizeBytes: packetBytes });
-      if (queuedBytes + packetBytes > queueBytes) {
-        lost++;
-        continue; // drop-tail
+    // Prober: new clusters are sent after any still in progress, packets at the cluster rate.
+    if (opts.probing && cc.takeProbeClusters) {
+      for (const c of cc.takeProbeClusters(t)) {
+        const n = Math.max(c.minPackets, Math.ceil(c.minBytes / packetBytes));
+        const interval = (packetBytes * 8000) / c.targetBps;
+        const t0 = Math.max(t, probeFreeAt);
+        for (let i = 0; i < n; i++) probeQueue.push({ at: t0 + i * interval, clusterId: c.id, size: packetBytes });
+        probeFreeAt = t0 + n * interval;
       }
-      const start = Math.max(t, linkFreeAt);
-      p.depart = start + (packetBytes * 8 * 1000) / opts.capacityBps(start);
-      linkFreeAt = p.depart;
-      inQueue.push(p);
-      queuedBytes += packetBytes;
+    }
+    drainQueue(t);
+    let probing = false;
+    while (probeQueue.length > 0 && probeQueue[0]!.at <= t) {
+      const q = probeQueue.shift()!;
+      sendPacket(q.at, q.size, q.clusterId);
+      probeBytesSent += q.size;
+      probing = true;
+    }
+    if (probeQueue.length > 0) probing = true;
+
+    // Sender: release the target's bytes for this tick (media waits while probing).
+    const target = cc.estimate(t).targetBps;
+    if (opts.encoder) {
+      const frameMs = 1000 / opts.encoder.fps;
+      while (frameIndex * frameMs <= t) {
+        pacerQueueBytes += opts.encoder.frameBytes(target, frameIndex);
+        frameIndex++;
+      }
+      if (!probing) {
+        pacerBudget = Math.min(pacerBudget + (kPaceMultiplier * target * tick) / 8000, (kPaceMultiplier * target * tick) / 8000);
+        while (pacerBudget > 0 && pacerQueueBytes > 0) {
+          const size = Math.min(packetBytes, pacerQueueBytes);
+          pacerQueueBytes -= size;
+          pacerBudget -= size;
+          sendPacket(t, size);
+        }
+      }
+    } else if (!probing) {
+      const rate = opts.sendRateBps ? opts.sendRateBps(target, t) : target;
+      budgetBytes = Math.min(budgetBytes + (rate * tick) / 8000, 4 * packetBytes);
+      while (budgetBytes >= packetBytes) {
+        budgetBytes -= packetBytes;
+        sendPacket(t, packetBytes);
+      }
     }
 
     // Receiver: feedback every fbInterval (receiver time = arrival = depart + prop).
@@ -186,12 +254,14 @@ export function runBottleneck(opts: {
         const reported: PacketResult[] = [];
         for (let i = reportedUpTo; i <= highest; i++) {
           const p = pkts[i]!;
-          reported.push({
+          const r: PacketResult = {
             transportSeq: p.seq,
             sendTimeMs: p.send,
             sizeBytes: p.size,
             arrivalTimeMs: p.depart === null ? null : p.depart + prop,
-          });
+          };
+          if (p.probeClusterId !== undefined) r.probeClusterId = p.probeClusterId;
+          reported.push(r);
         }
         const newest = pkts[highest]!;
         lastRtt = newest.depart! + prop - newest.send + prop;
@@ -206,13 +276,14 @@ export function runBottleneck(opts: {
         capacityBps: opts.capacityBps(t),
         estimate: cc.estimate(t),
         queueDelayMs: Math.max(0, linkFreeAt - t),
+        pacerQueueBytes,
         deliveredBps: (deliveredBits * 1000) / sampleInterval,
       });
       deliveredBits = 0;
       nextSampleT += sampleInterval;
     }
   }
-  return { samples, sent: pkts.length, lost };
+  return { samples, sent: pkts.length, lost, probeBytesSent };
 }
 
 /** Samples with tMs in [fromMs, toMs). */
