@@ -25,6 +25,8 @@ import { ensureClip, ROOT, runPairShaped, tempDir } from '../test/e2e/pair';
  * delay detector; real-time encoders keep it far smaller. Both figures are in the README.
  */
 const VBV_MS = Number(process.env.VBV_MS ?? 250);
+/** Pacing factor (pacing rate = factor × target); libwebrtc's default 2.5. */
+const PACING_FACTOR = Number(process.env.PACING_FACTOR ?? 2.5);
 
 /** Replays the trace on the link, each step at start + t on the ideal timeline (no drift). */
 function replay(link: ShapedLink, trace: TraceStep[], startMs: number): () => void {
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     };
     try {
       const { offer, answer } = await runPairShaped(link, out, [
-        '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', '60', '--vbv-buffer', String(VBV_MS), ...armArgs[arm],
+        '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', '60', '--vbv-buffer', String(VBV_MS), '--pacing-factor', String(PACING_FACTOR), ...armArgs[arm],
       ]);
       if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);
     } finally {
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, I-frame every 2 s, VBV ${VBV_MS} ms`);
+  console.log(`\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, I-frame every 2 s, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}`);
   console.log(`${'arm'.padEnd(8)}${'step'.padStart(10)}${'Mbit/s'.padStart(8)}${'util (last 10 s)'.padStart(14)}${'p95 queue ms'.padStart(12)}${'below new cap'.padStart(14)}`);
   for (const l of lines) console.log(l);
 }

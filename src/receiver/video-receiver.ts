@@ -350,7 +350,7 @@ export class VideoReceiver {
     c.busy = true;
     c.complete.delete(f.frameId);
     // Frames skipped over to reach this one (a broken chain) can never be decoded now.
-    for (const [key, row] of this.rows) {
+    for (const row of this.rows.values()) {
       if (row.stream === c.stream && row.frame_id < f.frameId && row.frame_id > c.lastDecodedId && row.not_rendered_reason === '' && row.rendered === 0) {
         c.complete.delete(row.frame_id);
         this.finish(row, row.complete_ms === '' ? 'incomplete' : 'undecodable');

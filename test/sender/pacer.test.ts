@@ -26,10 +26,6 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Sent {
-  t: number;
-  id: number;
-}
 
 /**
  * Saturated queue of 1200-byte video packets (topped up before every call to at least
