@@ -8,17 +8,9 @@ import { packetizeH264 } from '../../src/rtp/h264';
 import { rtpHeaderSize } from '../../src/rtp/packet';
 import type { RtpHeaderExtensions, RtpPacket } from '../../src/rtp/types';
 
-/** Deterministic PRNG (mulberry32), as in the pacer tests. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/random';
+
+export { rng };
 
 export function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const a = [...items];

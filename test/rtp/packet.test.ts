@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseFuzzer } from '../helpers/random';
 
 import { RtpParseError, parseRtp, rtpHeaderSize, serializeRtp } from '../../src/rtp/packet';
 import { EXT_ID, type RtpPacket } from '../../src/rtp/types';
@@ -178,18 +179,7 @@ describe('RTP packets (RFC 3550 §5.1, RFC 8285)', () => {
   it('throws only RtpParseError on random and mutated input (fuzz, seeded)', () => {
     const rand = rng(1234);
     const valid = serializeRtp(HAND_BUILT_PACKET, { paddingBytes: 3 });
-    let parsed = 0;
-    let rejected = 0;
-    const attempt = (buf: Buffer) => {
-      try {
-        const p = parseRtp(buf);
-        assert.ok(p.payload.length <= buf.length);
-        parsed++;
-      } catch (e) {
-        assert.ok(e instanceof RtpParseError, `unexpected ${String(e)}`);
-        rejected++;
-      }
-    };
+    const { attempt, counts } = parseFuzzer(parseRtp, RtpParseError, (p, buf) => assert.ok(p.payload.length <= buf.length));
     for (let i = 0; i < 3000; i++) {
       const buf = Buffer.alloc(Math.floor(rand() * 48));
       for (let k = 0; k < buf.length; k++) buf[k] = Math.floor(rand() * 256);
@@ -202,7 +192,7 @@ describe('RTP packets (RFC 3550 §5.1, RFC 8285)', () => {
       attempt(buf);
     }
     for (let n = 0; n <= valid.length; n++) attempt(valid.subarray(0, n));
-    assert.ok(parsed > 100 && rejected > 100, `parsed ${parsed}, rejected ${rejected}`);
+    assert.ok(counts.parsed > 100 && counts.rejected > 100, `parsed ${counts.parsed}, rejected ${counts.rejected}`);
   });
 
   it('refuses to serialize out-of-range fields', () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseFuzzer } from '../helpers/random';
 
 import { RtcpParseError, parseRtcpCompound, serializeRtcp, serializeRtcpCompound } from '../../src/rtp/rtcp';
 import { TwccChunkWriter, TwccFeedbackBuilder, twccReferenceDeltaMs, wrapReferenceTicks } from '../../src/rtp/twcc';
@@ -279,17 +280,7 @@ describe('transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensio
       serializeRtcp({ type: 'nack', senderSsrc: 1, mediaSsrc: 2, seqs: [1, 2, 3, 40, 41] }),
       serializeRtcp({ type: 'pli', senderSsrc: 1, mediaSsrc: 2 }),
     ];
-    let parsed = 0;
-    let rejected = 0;
-    const attempt = (buf: Buffer) => {
-      try {
-        parseRtcpCompound(buf);
-        parsed++;
-      } catch (e) {
-        assert.ok(e instanceof RtcpParseError, `unexpected ${String(e)}`);
-        rejected++;
-      }
-    };
+    const { attempt, counts } = parseFuzzer(parseRtcpCompound, RtcpParseError);
     for (let i = 0; i < 6000; i++) {
       const src = valid[Math.floor(rand() * valid.length)];
       const buf = Buffer.from(src.subarray(0, rand() < 0.3 ? Math.floor(rand() * (src.length + 1)) : src.length));
@@ -312,7 +303,7 @@ describe('transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensio
       if (buf.length >= 16 && rand() < 0.7) buf.writeUInt16BE(1 + Math.floor(rand() * 40), 14); // a small status count
       attempt(buf);
     }
-    assert.ok(parsed > 300 && rejected > 300, `parsed ${parsed}, rejected ${rejected}`);
+    assert.ok(counts.parsed > 300 && counts.rejected > 300, `parsed ${counts.parsed}, rejected ${counts.rejected}`);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseFuzzer } from '../helpers/random';
 
 import {
   RtcpParseError,
@@ -200,17 +201,7 @@ describe('RTCP packets (RFC 3550 §6, RFC 4585 §6.1)', () => {
   it('throws only RtcpParseError on random and mutated input (fuzz, seeded)', () => {
     const rand = rng(77);
     const valid = Buffer.concat([SR_RR, TBED, serializeRtcp({ type: 'bye', ssrcs: [1], reason: 'bye' })]);
-    let parsed = 0;
-    let rejected = 0;
-    const attempt = (buf: Buffer) => {
-      try {
-        parseRtcpCompound(buf);
-        parsed++;
-      } catch (e) {
-        assert.ok(e instanceof RtcpParseError, `unexpected ${String(e)}`);
-        rejected++;
-      }
-    };
+    const { attempt, counts } = parseFuzzer(parseRtcpCompound, RtcpParseError);
     for (let i = 0; i < 3000; i++) {
       const buf = Buffer.alloc(Math.floor(rand() * 64));
       for (let k = 0; k < buf.length; k++) buf[k] = Math.floor(rand() * 256);
@@ -226,7 +217,7 @@ describe('RTCP packets (RFC 3550 §6, RFC 4585 §6.1)', () => {
       for (let k = 0; k < 2 && buf.length > 0; k++) buf[Math.floor(rand() * buf.length)] = Math.floor(rand() * 256);
       attempt(buf);
     }
-    assert.ok(parsed > 100 && rejected > 100, `parsed ${parsed}, rejected ${rejected}`);
+    assert.ok(counts.parsed > 100 && counts.rejected > 100, `parsed ${counts.parsed}, rejected ${counts.rejected}`);
   });
 
   it('refuses to serialize what the wire cannot carry', () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { rng } from '../helpers/random';
 
 import {
   DEFAULT_BURST_INTERVAL_MS,
@@ -14,17 +15,6 @@ import {
 const PKT = 1200;
 const RATES_BPS = [300_000, 1_000_000, 2_500_000, 6_000_000];
 
-/** Deterministic PRNG (mulberry32) for irregular call intervals. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 
 /**
