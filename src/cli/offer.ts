@@ -185,6 +185,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     }));
     s.paced.onPacketSent = (p) => ctl.onSentPacket?.(p);
     let lossFraction: number | null = null;
+    let lastRttMs: number | null = null;
     const delivery = new DeliveryRate();
     // Probe clusters the controller asks for (GCC's ProbeController) go out as padding.
     const sendProbes = (now: number) => {
@@ -221,7 +222,6 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     // RTCP: SR every second; RRs give RTT and liveness; clock echoes give the clock offset.
     const clockSync = new ClockSync();
     let lastRtcpMs = clock.now();
-    let lastRttMs: number | null = null;
     const wallAtStart = Date.now() - clock.now();
     const sendSr = () => {
       const now = clock.now();
