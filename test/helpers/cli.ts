@@ -4,7 +4,7 @@
  * path shares (one line on stderr starting `testbed: `, no stack trace).
  */
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,8 +58,15 @@ export interface Proc {
  * without it stdin is /dev/null. The process is killed after `timeoutMs` so a hanging
  * command fails its test instead of the whole run.
  */
-export function startCli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export interface CliOptions {
+  input?: string;
+  timeoutMs?: number;
+  /** How to start the process (default: spawn here; a shaped link spawns inside its namespace). */
+  spawner?: (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess;
+}
+
+export function startCli(args: string[], opts: CliOptions = {}): Proc {
+  const child = (opts.spawner ?? spawn)(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
@@ -78,7 +85,7 @@ export function startCli(args: string[], opts: { input?: string; timeoutMs?: num
   return { child, done };
 }
 
-export function runCli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ProcResult> {
+export function runCli(args: string[], opts: CliOptions = {}): Promise<ProcResult> {
   return startCli(args, opts).done;
 }
 
