@@ -106,6 +106,64 @@ export interface NetworkRow {
   detector: string;
 }
 
+/**
+ * One row per 100 ms per direction of an emulated link (link.csv): what the trace asked
+ * for against what the link delivered, read from the qdisc's own counters.
+ */
+export interface LinkRow {
+  /** Sender's monotonic clock, ms (the clock of frames.csv and network.csv). */
+  time_ms: number;
+  /** Seconds into the trace (the trace's own time, before looping). */
+  trace_s: number;
+  /** up: offer → answer (media); down: answer → offer (feedback). */
+  direction: 'up' | 'down';
+  /** Capacity the trace asks for in this bin, kbit/s. */
+  capacity_kbit: number;
+  /** IP bytes the shaper let through in this bin, as kbit/s. */
+  throughput_kbit: number;
+  /** Bytes queued in the shaper at the end of the bin. */
+  backlog_bytes: number;
+  /** Packets the shaper dropped in this bin (queue overflow). */
+  drops: number;
+}
+
+/**
+ * One row per cell of an experiment (results/<experiment>/summary.csv). Latency figures
+ * are over rendered pictures of the joined frames.csv; '' where nothing was measured.
+ */
+export interface ExperimentSummaryRow {
+  cell: string;
+  arm: string;
+  trace: string;
+  trace_family: string;
+  repetition: number;
+  seed: number;
+  duration_s: number;
+  frames: number;
+  rendered: number;
+  e2e_p50_ms: number | '';
+  e2e_p95_ms: number | '';
+  e2e_p99_ms: number | '';
+  encode_mean_ms: number | '';
+  pacer_mean_ms: number | '';
+  network_mean_ms: number | '';
+  jitter_mean_ms: number | '';
+  decode_mean_ms: number | '';
+  render_wait_mean_ms: number | '';
+  /** p95 e2e of pictures whose primary frame is an I-frame / of the other pictures. */
+  iframe_picture_p95_ms: number | '';
+  pframe_picture_p95_ms: number | '';
+  freezes: number;
+  fps: number | '';
+  /** Bytes handed to the transport (all streams) over the run, as kbit/s. */
+  bitrate_kbps: number | '';
+  /** Backup stream bytes as a percentage of primary bytes (0 in single mode). */
+  backup_bytes_pct: number | '';
+  psnr_db: number | '';
+  /** Mean link utilisation (delivered / capacity, media direction) when a trace was replayed. */
+  utilisation_pct: number | '';
+}
+
 /** Who a peer is, exchanged in signaling so the join knows whether clocks are shared. */
 export interface PeerInfo {
   hostname: string;
@@ -169,4 +227,15 @@ export const JOINED_COLUMNS = columns<JoinedFrameRow>()(
   'first_recv_ms', 'last_recv_ms', 'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered',
   'rendered_from', 'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms',
   'encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms',
+);
+
+export const LINK_COLUMNS = columns<LinkRow>()(
+  'time_ms', 'trace_s', 'direction', 'capacity_kbit', 'throughput_kbit', 'backlog_bytes', 'drops',
+);
+
+export const EXPERIMENT_SUMMARY_COLUMNS = columns<ExperimentSummaryRow>()(
+  'cell', 'arm', 'trace', 'trace_family', 'repetition', 'seed', 'duration_s', 'frames', 'rendered',
+  'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'encode_mean_ms', 'pacer_mean_ms', 'network_mean_ms', 'jitter_mean_ms',
+  'decode_mean_ms', 'render_wait_mean_ms', 'iframe_picture_p95_ms', 'pframe_picture_p95_ms', 'freezes', 'fps',
+  'bitrate_kbps', 'backup_bytes_pct', 'psnr_db', 'utilisation_pct',
 );
