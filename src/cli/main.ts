@@ -6,6 +6,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { runAnswer } from './answer';
 import { runOffer } from './offer';
 import { addSummaryCommand } from './summary';
+import { addRunCommand } from './run';
+import { addTracesCommand } from './traces';
+import { addPlotCommand } from './plot';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
@@ -82,6 +85,7 @@ export function buildCli(): Command {
       .option('--trace-start-ms <ms>', 'oracle: CLOCK_MONOTONIC time (ms) when the link started replaying the trace (default: when streaming starts)', parseFloatOption('--trace-start-ms', 0))
       .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
       .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
+      .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), 0)
       .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first)', parseIntOption('--keyint', 0), 60)
       .option('--preset <name>', 'x264 preset', 'veryfast')
       .option('--tune <name>', 'x264 tune', 'zerolatency')
@@ -126,6 +130,7 @@ export function buildCli(): Command {
       traceStartMs: o.traceStartMs as number | undefined,
       minBitrate: o.minBitrate as number,
       maxBitrate: o.maxBitrate as number,
+      probeIntervalS: o.probeInterval as number,
       backupCrf: o.backupCrf as number | null,
       backupBitrate: (o.backupBitrate as number | undefined) ?? null,
       pacingFactor: o.pacingFactor as number,
@@ -167,6 +172,9 @@ export function buildCli(): Command {
     });
 
   addSummaryCommand(program);
+  addRunCommand(program, buildCli);
+  addTracesCommand(program);
+  addPlotCommand(program);
   return program;
 }
 

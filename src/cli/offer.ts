@@ -59,6 +59,8 @@ export interface OfferOptions {
   traceStartMs?: number;
   minBitrate: number;
   maxBitrate: number;
+  /** gcc: periodic probing outside ALR, s (0 = off). */
+  probeIntervalS: number;
 }
 
 /** How often the rate controller's estimate is applied and network.csv gets a row. */
@@ -177,6 +179,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       startBps: o.bitrate,
       minBps: o.minBitrate,
       maxBps: o.maxBitrate,
+      probeIntervalMs: o.probeIntervalS * 1000,
       oracleTrace: o.oracleTrace,
       traceStartMs: o.traceStartMs ?? clock.now(),
       command: o.rateControlCmd,

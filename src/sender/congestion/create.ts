@@ -1,5 +1,5 @@
 /** `--rate-control` → a controller. */
-import { loadTrace } from '../../emulation/trace';
+import { loadTrace } from '../../emulation/traces/files';
 import { ExternalRate } from './external';
 import { FixedRate } from './fixed';
 import { Gcc } from './gcc';
@@ -13,6 +13,8 @@ export interface RateControlOptions {
   startBps: number;
   minBps: number;
   maxBps: number;
+  /** gcc: periodic probes outside ALR every this many ms (0 = libwebrtc's behaviour: none). */
+  probeIntervalMs?: number;
   /** oracle: the capacity trace the link replays, and when its time 0 was (our clock). */
   oracleTrace?: string;
   traceStartMs: number;
@@ -31,7 +33,7 @@ export function createRateController(o: RateControlOptions): RateController {
     case 'fixed':
       return new FixedRate(o.startBps);
     case 'gcc':
-      return new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps });
+      return new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps, periodicProbeIntervalMs: o.probeIntervalMs });
     case 'oracle':
       if (!o.oracleTrace) throw new RateControlError('--rate-control oracle needs --oracle-trace FILE (the trace the link replays)');
       return new OracleRate(loadTrace(o.oracleTrace), o.traceStartMs);

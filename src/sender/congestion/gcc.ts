@@ -70,6 +70,8 @@ export interface GccOptions {
   periodicAlrProbing?: boolean;
   /** Probe after a large drop outside ALR too (WebRTC-BweRapidRecoveryExperiment); default true. */
   rapidRecovery?: boolean;
+  /** Periodic probes outside ALR every this many ms (our addition, probe-controller.ts); default 0 = off. */
+  periodicProbeIntervalMs?: number;
 }
 
 /** Internals for logging and tests. */
@@ -134,6 +136,7 @@ export class Gcc implements RateController {
       maxBps: opts.maxBps,
       periodicAlrProbing: opts.periodicAlrProbing,
       rapidRecovery: opts.rapidRecovery,
+      periodicProbeIntervalMs: opts.periodicProbeIntervalMs,
     });
   }
 
@@ -144,6 +147,7 @@ export class Gcc implements RateController {
    */
   takeProbeClusters(nowMs: number): ProbeCluster[] {
     this.updateProbeAlr(nowMs);
+    this.probeController.onOverusing(this.delayBased.state === 'overusing');
     const clusters = this.probeController.takeClusters(nowMs);
     for (const c of clusters) this.probeEstimator.registerCluster(c, nowMs);
     this.probeClustersCreated += clusters.length;

@@ -27,6 +27,16 @@
  *    this only in ALR or within kAlrEndedTimeoutMs 3 s of ALR end unless the
  *    WebRTC-BweRapidRecoveryExperiment is enabled; `rapidRecovery` (default true) enables it.
  *
+ * Addition (off by default, so the default is libwebrtc's behaviour): periodic probing outside
+ * ALR (`periodicProbeIntervalMs`). libwebrtc probes a sender that is not application limited
+ * only after a large drop, so after the capacity returns its estimate climbs at AIMD's
+ * additive increase (tens of kbit/s per second near the last capacity estimate). With the
+ * option, every interval after the last probe — while probing is complete and the delay
+ * detector is not over-using — one cluster at alr_probe_scale 2 × the estimate is sent, as an
+ * ALR probe would be (further exponential probing on a good result included). A probe costs
+ * kMinProbeDurationMs 15 ms at 2 × the estimate: at most ~15 ms of queue when the capacity has
+ * not grown.
+ *
  * Deviation: libwebrtc decides on further exponential probing in SetEstimatedBitrate, i.e. on
  * the next target after a probe result was applied (that target is the probe result, capped
  * by the max bitrate and the loss-based control); here `onProbeResult` is that decision and
@@ -79,6 +89,8 @@ export interface ProbeControllerOptions {
   periodicAlrProbing?: boolean;
   /** WebRTC-BweRapidRecoveryExperiment: drop probes outside ALR too; default true. */
   rapidRecovery?: boolean;
+  /** Probe every this many ms outside ALR too (our addition, see above); 0 / absent = never. */
+  periodicProbeIntervalMs?: number;
 }
 
 type State = 'init' | 'waitingForProbingResult' | 'probingComplete';
@@ -100,6 +112,8 @@ export class ProbeController {
   private pending: ProbeCluster[] = [];
   private readonly periodicAlrProbing: boolean;
   private readonly rapidRecovery: boolean;
+  private readonly periodicProbeIntervalMs: number;
+  private overusing = false;
 
   constructor(opts: ProbeControllerOptions) {
     const now = opts.nowMs ?? 0;
@@ -111,6 +125,12 @@ export class ProbeController {
     this.timeOfLastLargeDrop = now;
     this.periodicAlrProbing = opts.periodicAlrProbing ?? true;
     this.rapidRecovery = opts.rapidRecovery ?? true;
+    this.periodicProbeIntervalMs = opts.periodicProbeIntervalMs ?? 0;
+  }
+
+  /** The delay-based detector's state: no periodic probe is started while over-using. */
+  onOverusing(overusing: boolean): void {
+    this.overusing = overusing;
   }
 
   setMaxBitrate(bps: number): void {
@@ -188,6 +208,11 @@ export class ProbeController {
       if (this.alrStartMs !== null && this.estimatedBps > 0) {
         const next = Math.max(this.alrStartMs, this.timeLastProbingInitiated) + kAlrProbingIntervalMs;
         if (nowMs >= next) this.initiateProbing(nowMs, [this.estimatedBps * kAlrProbeScale], true);
+      }
+    }
+    if (this.periodicProbeIntervalMs > 0 && this.state === 'probingComplete' && this.alrStartMs === null && !this.overusing) {
+      if (nowMs >= this.timeLastProbingInitiated + this.periodicProbeIntervalMs && this.estimatedBps > 0) {
+        this.initiateProbing(nowMs, [this.estimatedBps * kAlrProbeScale], true);
       }
     }
   }

@@ -76,6 +76,29 @@ describe('ProbeController (probe_controller.cc)', () => {
     assert.deepEqual(pc.takeClusters(10_000), []);
   });
 
+  it('periodic probing outside ALR (our addition): every interval after the last probe, not while over-using', () => {
+    const pc = new ProbeController({ startBps: 300_000, maxBps: 10_000_000, periodicProbeIntervalMs: 5000 });
+    pc.takeClusters(0);
+    pc.onEstimate(1_000_000, 500);
+    assert.deepEqual(pc.takeClusters(2000), []); // waiting for the initial probes times out
+    assert.deepEqual(pc.takeClusters(4999), []);
+    assert.deepEqual(pc.takeClusters(5000).map((x) => x.targetBps), [2_000_000]);
+    pc.onProbeResult(1_900_000, 5100); // > 0.7 × 2 M: probe further, as ALR probes do
+    assert.deepEqual(pc.takeClusters(5100).map((x) => x.targetBps), [3_800_000]);
+    pc.takeClusters(6200); // no further result: probing complete
+    pc.onOverusing(true);
+    assert.deepEqual(pc.takeClusters(10_100), []);
+    pc.onOverusing(false);
+    assert.deepEqual(pc.takeClusters(10_200).map((x) => x.targetBps), [2_000_000]);
+  });
+
+  it('no periodic probing outside ALR by default (libwebrtc)', () => {
+    const pc = new ProbeController({ startBps: 300_000, maxBps: 10_000_000 });
+    pc.takeClusters(0);
+    pc.onEstimate(1_000_000, 500);
+    for (let t = 2000; t <= 60_000; t += 1000) assert.deepEqual(pc.takeClusters(t), []);
+  });
+
   it('after a large drop, a probe at 0.85 × the pre-drop estimate once the detector recovers', () => {
     const pc = new ProbeController({ startBps: 300_000, maxBps: 10_000_000 });
     pc.takeClusters(0);
