@@ -1,6 +1,7 @@
 /**
  * Benchmark (not a test): rate controllers on a stepping link. `node dist/bench/cc.js
- * [trace=traces/step-2.5-1.0-2.5.txt] [arms=gcc,fixed,oracle]` (needs root).
+ * [trace=step-2.5-1.0-2.5] [arms=gcc,fixed,oracle]` (needs root); the trace is a
+ * bundled name or a .trace path.
  *
  * A tbf link between two namespaces replays the trace (capacity steps via tc qdisc change
  * on a drift-free schedule), 300 ms queue; offer (720p30, I-frame every 2 s, single
@@ -13,7 +14,8 @@
  */
 import { join } from 'node:path';
 import { detectShaping, ShapedLink } from '../src/emulation/netns';
-import { loadTrace, type TraceStep } from '../src/emulation/trace';
+import { loadTrace, resolveTrace } from '../src/emulation/traces/files';
+import type { Trace, TraceSample } from '../src/emulation/traces/types';
 import { readCsv } from '../src/metrics/csv';
 import { percentile } from '../src/metrics/summary';
 import { monotonicClock } from '../src/clock';
@@ -29,7 +31,7 @@ const VBV_MS = Number(process.env.VBV_MS ?? 250);
 const PACING_FACTOR = Number(process.env.PACING_FACTOR ?? 2.5);
 
 /** Replays the trace on the link, each step at start + t on the ideal timeline (no drift). */
-function replay(link: ShapedLink, trace: TraceStep[], startMs: number): () => void {
+function replay(link: ShapedLink, trace: TraceSample[], startMs: number): () => void {
   let stopped = false;
   let i = 1;
   const next = () => {
@@ -37,7 +39,7 @@ function replay(link: ShapedLink, trace: TraceStep[], startMs: number): () => vo
     const step = trace[i];
     setTimeout(async () => {
       if (stopped) return;
-      await link.setRate(step.kbit);
+      await link.setRate(step.up.kbit);
       i++;
       next();
     }, Math.max(0, startMs + step.timeS * 1000 - monotonicClock.now()));
@@ -57,7 +59,7 @@ interface StepFigures {
   reactionS: number | null;
 }
 
-function analyse(out: string, trace: TraceStep[], startMs: number, durationS: number): StepFigures[] {
+function analyse(out: string, trace: TraceSample[], startMs: number, durationS: number): StepFigures[] {
   const net = readCsv(join(out, 'network.csv')).map((r) => ({
     tS: (Number(r.time_ms) - startMs) / 1000,
     target: Number(r.target_bps),
@@ -70,7 +72,7 @@ function analyse(out: string, trace: TraceStep[], startMs: number, durationS: nu
     const toS = i + 1 < trace.length ? trace[i + 1].timeS : durationS;
     const fromWin = Math.max(step.timeS, toS - 10);
     const inWin = net.filter((n) => n.tS >= fromWin && n.tS < toS && Number.isFinite(n.received));
-    const util = inWin.reduce((a, n) => a + n.received, 0) / Math.max(1, inWin.length) / (step.kbit * 1000);
+    const util = inWin.reduce((a, n) => a + n.received, 0) / Math.max(1, inWin.length) / (step.up.kbit * 1000);
     const q = frames
       .filter((f) => {
         const t = (Number(f.capture_ms) - startMs) / 1000;
@@ -79,37 +81,39 @@ function analyse(out: string, trace: TraceStep[], startMs: number, durationS: nu
       .map((f) => Number(f.network_ms) - base)
       .sort((a, b) => a - b);
     let reactionS: number | null = null;
-    if (i > 0 && step.kbit < trace[i - 1].kbit) {
-      const below = net.find((n) => n.tS >= step.timeS && n.target < step.kbit * 1000);
+    if (i > 0 && step.up.kbit < trace[i - 1].up.kbit) {
+      const below = net.find((n) => n.tS >= step.timeS && n.target < step.up.kbit * 1000);
       reactionS = below ? below.tS - step.timeS : Number.POSITIVE_INFINITY;
     }
-    figures.push({ fromS: step.timeS, toS, kbit: step.kbit, utilisation: util, p95QueueMs: percentile(q, 95), reactionS });
+    figures.push({ fromS: step.timeS, toS, kbit: step.up.kbit, utilisation: util, p95QueueMs: percentile(q, 95), reactionS });
   });
   return figures;
 }
 
 async function main(): Promise<void> {
-  const tracePath = process.argv[2] ?? join(ROOT, 'traces', 'step-2.5-1.0-2.5.txt');
+  const tracePath = resolveTrace(process.argv[2] ?? 'step-2.5-1.0-2.5');
   const arms = (process.argv[3] ?? 'gcc,fixed,oracle').split(',');
   const support = detectShaping();
   if (!support.available) {
     console.error(`bench: needs network namespaces and tc: ${support.reason}`);
     process.exit(1);
   }
-  const trace = loadTrace(tracePath);
-  const durationS = trace[trace.length - 1].timeS + 20;
+  const loaded: Trace = loadTrace(tracePath);
+  // The benchmark plays one pass: its analysis is per step, a loop would repeat them.
+  const trace = loaded.samples;
+  const durationS = loaded.durationS;
   const clip = ensureClip();
   const lines: string[] = [];
   for (const arm of arms) {
-    const link = await ShapedLink.up({ rateKbit: trace[0].kbit, queueMs: 300 });
+    const link = await ShapedLink.up({ rateKbit: trace[0].up.kbit, queueMs: 300 });
     const out = tempDir(`bench-cc-${arm}`);
     // The trace's time 0 is when the offer starts streaming; set it a moment ahead and tell the oracle.
     const startMs = monotonicClock.now() + 1500;
     const stopReplay = replay(link, trace, startMs);
     const armArgs: Record<string, string[]> = {
       gcc: ['--rate-control', 'gcc', '--bitrate', '1000000'],
-      fixed: ['--rate-control', 'fixed', '--bitrate', String(Math.round(trace[0].kbit * 950))],
-      oracle: ['--rate-control', 'oracle', '--oracle-trace', tracePath, '--trace-start-ms', startMs.toFixed(3), '--bitrate', String(Math.round(trace[0].kbit * 950))],
+      fixed: ['--rate-control', 'fixed', '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
+      oracle: ['--rate-control', 'oracle', '--oracle-trace', tracePath, '--trace-start-ms', startMs.toFixed(3), '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
     };
     try {
       const { offer, answer } = await runPairShaped(link, out, [

@@ -81,7 +81,7 @@ export function buildCli(): Command {
           .default('gcc'),
       )
       .option('--rate-control-cmd <cmd>', 'external: the command to run (line-based JSON on its stdin/stdout)')
-      .option('--oracle-trace <file>', "oracle: the capacity trace the link replays ('time_s capacity_kbit' lines)")
+      .option('--oracle-trace <trace>', 'oracle: the trace the link replays (a .trace file or a bundled name, see `testbed traces list`); its up capacity is used')
       .option('--trace-start-ms <ms>', 'oracle: CLOCK_MONOTONIC time (ms) when the link started replaying the trace (default: when streaming starts)', parseFloatOption('--trace-start-ms', 0))
       .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
       .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
@@ -209,7 +209,9 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     const err = e as Error;
-    const code = e instanceof UsageError ? e.exitCode : 1;
+    // Lower layers (rate control, traces) mark the user's own input errors by name only, so
+    // they need not depend on the CLI.
+    const code = e instanceof UsageError ? e.exitCode : err?.name === 'UsageError' ? 2 : 1;
     process.stderr.write(`testbed: ${(err?.message ?? String(e)).split('\n')[0]}\n`);
     if (process.argv.includes('--verbose') || process.argv.includes('-v')) process.stderr.write(`${err?.stack}\n`);
     return code;

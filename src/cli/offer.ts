@@ -14,7 +14,7 @@ import { SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type SenderEventRow, type SenderF
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
 import { VideoSender, type BackupReference } from '../sender/video-sender';
-import { createRateController, type RateControlKind } from '../sender/congestion/create';
+import { createRateController, loadOracleTrace, type RateControlKind } from '../sender/congestion/create';
 import { ExternalRate } from '../sender/congestion/external';
 import { DeliveryRate } from '../sender/delivery-rate';
 import type { RateController } from '../sender/congestion/types';
@@ -73,6 +73,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   const clock = monotonicClock;
   const log = makeLogger(o.verbose, 'offer');
   const outDir = prepareOutDir(o.out);
+  // Checked before anything connects, so a typo costs no waiting for a peer.
+  if (o.rateControl === 'oracle' && o.oracleTrace) loadOracleTrace(o.oracleTrace);
   const source = await FileSource.open(o.playFrom, {
     loop: o.loop,
     durationS: o.duration,

@@ -1,5 +1,6 @@
 /** `--rate-control` → a controller. */
 import { loadTrace } from '../../emulation/traces/files';
+import type { Trace } from '../../emulation/traces/types';
 import { ExternalRate } from './external';
 import { FixedRate } from './fixed';
 import { Gcc } from './gcc';
@@ -28,6 +29,15 @@ export class RateControlError extends Error {
   override name = 'UsageError';
 }
 
+/** The oracle's trace, loaded and validated; a bad file is the user's input (one line, usage exit). */
+export function loadOracleTrace(ref: string): Trace {
+  try {
+    return loadTrace(ref);
+  } catch (e) {
+    throw new RateControlError(`--oracle-trace: ${(e as Error).message}`);
+  }
+}
+
 export function createRateController(o: RateControlOptions): RateController {
   switch (o.kind) {
     case 'fixed':
@@ -36,7 +46,7 @@ export function createRateController(o: RateControlOptions): RateController {
       return new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps, periodicProbeIntervalMs: o.probeIntervalMs });
     case 'oracle':
       if (!o.oracleTrace) throw new RateControlError('--rate-control oracle needs --oracle-trace FILE (the trace the link replays)');
-      return new OracleRate(loadTrace(o.oracleTrace), o.traceStartMs);
+      return new OracleRate(loadOracleTrace(o.oracleTrace), o.traceStartMs);
     case 'external':
       if (!o.command) throw new RateControlError('--rate-control external needs --rate-control-cmd CMD');
       return new ExternalRate({

@@ -1,10 +1,11 @@
 /**
  * The upper reference: the target is 0.95 × the capacity of the trace being replayed at
- * this moment, read from the same trace file the link emulation replays. Delay and loss
- * figures come from a GCC instance fed the same feedback, for the logs only: they never
- * move the target.
+ * this moment (its `up` direction, the media's), read from the same trace the link
+ * emulation replays and looping as the replay does. Delay and loss figures come from a
+ * GCC instance fed the same feedback, for the logs only: they never move the target.
  */
-import { capacityAt, type TraceStep } from '../../emulation/trace';
+import { capacityAt } from '../../emulation/traces/lookup';
+import type { Trace } from '../../emulation/traces/types';
 import { GccObservedController } from './observed';
 import type { NetworkEstimate } from './types';
 
@@ -15,15 +16,15 @@ export class OracleRate extends GccObservedController {
 
   /** `traceStartMs`: when the trace's time 0 was applied to the link, on our clock. */
   constructor(
-    private readonly trace: TraceStep[],
+    private readonly trace: Trace,
     private readonly traceStartMs: number,
   ) {
-    super(Math.max(1, trace[0].kbit * 1000 * ORACLE_SHARE), 1, Number.MAX_SAFE_INTEGER);
+    super(Math.max(1, trace.samples[0].up.kbit * 1000 * ORACLE_SHARE), 1, Number.MAX_SAFE_INTEGER);
   }
 
   estimate(nowMs: number): NetworkEstimate {
     const seen = this.observer.estimate(nowMs);
-    const kbit = capacityAt(this.trace, Math.max(0, (nowMs - this.traceStartMs) / 1000));
+    const kbit = capacityAt(this.trace, (nowMs - this.traceStartMs) / 1000, 'up');
     return { ...seen, targetBps: Math.max(1, kbit * 1000 * ORACLE_SHARE) };
   }
 }

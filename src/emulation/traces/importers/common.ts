@@ -1,0 +1,32 @@
+/** What every importer returns, and the helpers they share. */
+import { basename } from 'node:path';
+import { TraceError } from '../errors';
+import type { Trace } from '../types';
+
+export interface ImportResult {
+  trace: Trace;
+  /** Things the user should know that did not stop the import (one line each). */
+  warnings: string[];
+}
+
+/** Name and family of the imported trace; `source` is the importer's to write. */
+export interface ImportMeta {
+  name: string;
+  family: string;
+}
+
+export function lineError(file: string, line: number, what: string): TraceError {
+  return new TraceError(`${file} line ${line}: ${what}`);
+}
+
+/** The input lines with their 1-based numbers, without CR, skipping blank ones. */
+export function numberedLines(text: string): { line: number; text: string }[] {
+  return text
+    .split('\n')
+    .map((t, i) => ({ line: i + 1, text: t.replace(/\r$/, '').trim() }))
+    .filter((l) => l.text !== '');
+}
+
+export function fileLabel(file: string): string {
+  return basename(file);
+}
