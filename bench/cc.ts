@@ -1,12 +1,14 @@
 /**
  * Benchmark (not a test): rate controllers on a stepping link. `node dist/bench/cc.js
- * [trace=step-2.5-1.0-2.5] [arms=gcc,fixed,oracle]` (needs root); the trace is a
- * bundled name or a .trace path.
+ * [trace=step-2.5-1.0-2.5] [arms=gcc,gcc-probe,fixed,oracle]` (needs root); the trace is a
+ * bundled name or a .trace path. Environment: KEYINT (frames between I-frames, default 60;
+ * 0 = only the first, WebRTC's habit), VBV_MS, PACING_FACTOR, PROBE_INTERVAL_S.
  *
  * A tbf link between two namespaces replays the trace (capacity steps via tc qdisc change
- * on a drift-free schedule), 300 ms queue; offer (720p30, I-frame every 2 s, single
- * stream) streams through it under each controller. `fixed` runs at 0.95 × the first
- * step; `oracle` at 0.95 × the capacity in force; `gcc` starts at 1 Mbit/s.
+ * on a drift-free schedule), 300 ms queue; offer (720p30, single stream) streams through it
+ * under each controller. `fixed` runs at 0.95 × the first step; `oracle` at 0.95 × the
+ * capacity in force; `gcc` starts at 1 Mbit/s with libwebrtc's probing; `gcc-probe` adds
+ * periodic probes outside ALR every PROBE_INTERVAL_S (default 2 s).
  * Per step, over its last 10 s: link utilisation (bytes delivered, from the receiver's
  * transport-wide feedback as acknowledged rate / capacity), p95 one-way queueing delay
  * (per frame: last packet's network time minus the run's minimum), and after each drop the
@@ -29,6 +31,10 @@ import { ensureClip, ROOT, runPairShaped, tempDir } from '../test/e2e/pair';
 const VBV_MS = Number(process.env.VBV_MS ?? 250);
 /** Pacing factor (pacing rate = factor × target); libwebrtc's default 2.5. */
 const PACING_FACTOR = Number(process.env.PACING_FACTOR ?? 2.5);
+/** Frames between forced I-frames (0: only the first, as WebRTC senders do: I-frames on PLI only). */
+const KEYINT = Number(process.env.KEYINT ?? 60);
+/** The `gcc-probe` arm's --probe-interval, s (periodic probing outside ALR). */
+const PROBE_INTERVAL_S = Number(process.env.PROBE_INTERVAL_S ?? 2);
 
 /** Replays the trace on the link, each step at start + t on the ideal timeline (no drift). */
 function replay(link: ShapedLink, trace: TraceSample[], startMs: number): () => void {
@@ -92,7 +98,7 @@ function analyse(out: string, trace: TraceSample[], startMs: number, durationS: 
 
 async function main(): Promise<void> {
   const tracePath = resolveTrace(process.argv[2] ?? 'step-2.5-1.0-2.5');
-  const arms = (process.argv[3] ?? 'gcc,fixed,oracle').split(',');
+  const arms = (process.argv[3] ?? 'gcc,gcc-probe,fixed,oracle').split(',');
   const support = detectShaping();
   if (!support.available) {
     console.error(`bench: needs network namespaces and tc: ${support.reason}`);
@@ -112,12 +118,13 @@ async function main(): Promise<void> {
     const stopReplay = replay(link, trace, startMs);
     const armArgs: Record<string, string[]> = {
       gcc: ['--rate-control', 'gcc', '--bitrate', '1000000'],
+      'gcc-probe': ['--rate-control', 'gcc', '--bitrate', '1000000', '--probe-interval', String(PROBE_INTERVAL_S)],
       fixed: ['--rate-control', 'fixed', '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
       oracle: ['--rate-control', 'oracle', '--oracle-trace', tracePath, '--trace-start-ms', startMs.toFixed(3), '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
     };
     try {
       const { offer, answer } = await runPairShaped(link, out, [
-        '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', '60', '--vbv-buffer', String(VBV_MS), '--pacing-factor', String(PACING_FACTOR), ...armArgs[arm],
+        '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', String(KEYINT), '--vbv-buffer', String(VBV_MS), '--pacing-factor', String(PACING_FACTOR), ...armArgs[arm],
       ]);
       if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);
     } finally {
@@ -133,7 +140,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, I-frame every 2 s, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}`);
+  console.log(`\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, ${KEYINT ? `I-frame every ${KEYINT} frames` : 'I-frames on PLI only'}, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}`);
   console.log(`${'arm'.padEnd(8)}${'step'.padStart(10)}${'Mbit/s'.padStart(8)}${'util (last 10 s)'.padStart(14)}${'p95 queue ms'.padStart(12)}${'below new cap'.padStart(14)}`);
   for (const l of lines) console.log(l);
 }
