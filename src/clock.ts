@@ -26,3 +26,14 @@ export class ManualClock implements Clock {
     this.t = ms;
   }
 }
+
+/** Timers, injected like the clock so schedules (trace replay, sampling) run on simulated time in tests. */
+export interface Timer {
+  setTimeout(fn: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimer: Timer = {
+  setTimeout: (fn, delayMs) => setTimeout(fn, Math.max(0, delayMs)),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};

@@ -17,16 +17,8 @@ export const VERSION: string = (() => {
   }
 })();
 
-/** An error the user can act on: printed as one line, exit code given. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
+import { UsageError } from '../errors';
+export { UsageError };
 
 export function selfInfo(): PeerInfo {
   let bootId = 'unknown';

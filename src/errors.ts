@@ -1,0 +1,14 @@
+/**
+ * An error the user can act on (bad option, unreadable file, missing kernel feature):
+ * the CLI prints its message as one line and exits with `exitCode`. Here rather than in
+ * cli/ so every layer can raise it without depending on the CLI.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
