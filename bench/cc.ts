@@ -16,6 +16,7 @@
  */
 import { join } from 'node:path';
 import { detectShaping, ShapedLink } from '../src/emulation/netns';
+import { linkReplayer } from '../src/emulation/replay';
 import { loadTrace, resolveTrace } from '../src/emulation/traces/files';
 import type { Trace, TraceSample } from '../src/emulation/traces/types';
 import { readCsv } from '../src/metrics/csv';
@@ -35,26 +36,6 @@ const PACING_FACTOR = Number(process.env.PACING_FACTOR ?? 2.5);
 const KEYINT = Number(process.env.KEYINT ?? 60);
 /** The `gcc-probe` arm's --probe-interval, s (periodic probing outside ALR). */
 const PROBE_INTERVAL_S = Number(process.env.PROBE_INTERVAL_S ?? 2);
-
-/** Replays the trace on the link, each step at start + t on the ideal timeline (no drift). */
-function replay(link: ShapedLink, trace: TraceSample[], startMs: number): () => void {
-  let stopped = false;
-  let i = 1;
-  const next = () => {
-    if (stopped || i >= trace.length) return;
-    const step = trace[i];
-    setTimeout(async () => {
-      if (stopped) return;
-      await link.setRate(step.up.kbit);
-      i++;
-      next();
-    }, Math.max(0, startMs + step.timeS * 1000 - monotonicClock.now()));
-  };
-  next();
-  return () => {
-    stopped = true;
-  };
-}
 
 interface StepFigures {
   fromS: number;
@@ -115,7 +96,8 @@ async function main(): Promise<void> {
     const out = tempDir(`bench-cc-${arm}`);
     // The trace's time 0 is when the offer starts streaming; set it a moment ahead and tell the oracle.
     const startMs = monotonicClock.now() + 1500;
-    const stopReplay = replay(link, trace, startMs);
+    const replayer = linkReplayer(link, loaded, { clock: monotonicClock });
+    replayer.start(startMs);
     const armArgs: Record<string, string[]> = {
       gcc: ['--rate-control', 'gcc', '--bitrate', '1000000'],
       'gcc-probe': ['--rate-control', 'gcc', '--bitrate', '1000000', '--probe-interval', String(PROBE_INTERVAL_S)],
@@ -128,7 +110,7 @@ async function main(): Promise<void> {
       ]);
       if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);
     } finally {
-      stopReplay();
+      await replayer.stop();
       await link.down();
     }
     console.error(`${arm}: done (${out})`);
