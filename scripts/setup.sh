@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg pkg-config python3 make g++ iproute2
+APT_PACKAGES=(ffmpeg pkg-config python3 make g++ iproute2 chromium fonts-dejavu-core
   libavcodec-dev libavformat-dev libavdevice-dev libavfilter-dev libavutil-dev
   libswscale-dev libswresample-dev libpostproc-dev)
 

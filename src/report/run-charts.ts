@@ -1,0 +1,216 @@
+/**
+ * The charts of one run (a cell directory): data rows in, vega-lite spec out. Data sets
+ * travel in the spec's top-level `datasets`, so one array shared by several layers (or
+ * charts) is written once into a dashboard.
+ */
+import type { Chart, TopLevelSpec } from './chart';
+import { CONFIG, SCHEMA, TIME_TITLE, WIDTH } from './chart';
+import { FREEZE_MS } from '../metrics/summary';
+import { COMPONENT_SCALE, EPISODE_COLOUR, FREEZE_COLOUR, PICTURE_SHAPES, RATE_SCALE, STREAM_SCALE } from './palette';
+import type { ComponentPoint, Episode, FpsBin, Freeze, PicturePoint, RatePoint, RttLossPoint } from './transforms';
+
+/** One time axis for every chart of a run (0 … its last moment), so charts line up when stacked. */
+const timeAxis = (spanS: number) => ({ field: 't_s', type: 'quantitative' as const, title: TIME_TITLE, scale: { domain: [0, spanS], nice: false } });
+
+export function latencyChart(pictures: PicturePoint[], episodes: Episode[], spanS: number): Chart {
+  const title = 'End-to-end latency per picture';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: {
+      text: title,
+      subtitle: [
+        'capture → render of each rendered picture; triangles: I-pictures; colour: the stream it was rendered from',
+        ...(episodes.length ? ['shaded: dual-stream backup episodes (sender state BACKUP)'] : []),
+      ],
+    },
+    width: WIDTH,
+    height: 260,
+    datasets: { pictures, episodes },
+    layer: [
+      // Shaded backup episodes spanning the plot height (a rect with x/x2 and no y).
+      {
+        data: { name: 'episodes' },
+        mark: { type: 'rect', color: EPISODE_COLOUR, opacity: 0.15 },
+        encoding: {
+          x: { field: 'start_s', type: 'quantitative' },
+          x2: { field: 'end_s' },
+          tooltip: [
+            { field: 'frame_id', title: 'backup episode of I-frame' },
+            { field: 'start_s', title: 'start (s)', format: '.3f' },
+            { field: 'end_s', title: 'end (s)', format: '.3f' },
+            { field: 'end_cause', title: 'ended by' },
+          ],
+        },
+      },
+      {
+        data: { name: 'pictures' },
+        mark: { type: 'point', filled: true, opacity: 0.85 },
+        encoding: {
+          x: timeAxis(spanS),
+          y: { field: 'e2e_ms', type: 'quantitative', title: 'end-to-end latency (ms)' },
+          color: { field: 'rendered_from', type: 'nominal', title: 'rendered from', scale: STREAM_SCALE },
+          shape: { field: 'picture', type: 'nominal', title: 'picture', scale: PICTURE_SHAPES },
+          size: { condition: { test: "datum.picture === 'I'", value: 90 }, value: 22 },
+          tooltip: [
+            { field: 'frame_id', title: 'frame' },
+            { field: 'picture', title: 'picture type' },
+            { field: 'rendered_from', title: 'rendered from' },
+            { field: 'e2e_ms', title: 'e2e (ms)', format: '.1f' },
+            { field: 't_s', title: 'capture (s)', format: '.3f' },
+          ],
+        },
+      },
+    ],
+  };
+  return { id: 'latency', title, spec };
+}
+
+export function componentsChart(points: ComponentPoint[], spanS: number): Chart {
+  const title = 'Latency components per picture';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'stacked in path order; their sum is the end-to-end latency of the rendered version' },
+    width: WIDTH,
+    height: 240,
+    datasets: { components: points },
+    data: { name: 'components' },
+    mark: { type: 'area', interpolate: 'step-after' },
+    encoding: {
+      x: timeAxis(spanS),
+      y: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'latency (ms)' },
+      color: { field: 'component', type: 'nominal', title: 'component', scale: COMPONENT_SCALE, sort: COMPONENT_SCALE.domain },
+      order: { field: 'order', type: 'quantitative' },
+      tooltip: [
+        { field: 'frame_id', title: 'frame' },
+        { field: 'component' },
+        { field: 'ms', title: 'ms', format: '.2f' },
+      ],
+    },
+  };
+  return { id: 'components', title, spec };
+}
+
+export function componentDistributionChart(points: ComponentPoint[]): Chart {
+  const title = 'Distribution of each latency component';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'rendered pictures; box: quartiles, whiskers: 1.5 × IQR, points: beyond' },
+    width: WIDTH,
+    height: 220,
+    datasets: { components: points },
+    data: { name: 'components' },
+    mark: { type: 'boxplot', extent: 1.5, size: 40 },
+    encoding: {
+      x: { field: 'component', type: 'nominal', title: 'component', sort: COMPONENT_SCALE.domain, axis: { labelAngle: 0 } },
+      y: { field: 'ms', type: 'quantitative', title: 'latency (ms)' },
+      color: { field: 'component', type: 'nominal', scale: COMPONENT_SCALE, legend: null },
+    },
+  };
+  return { id: 'components-distribution', title, spec };
+}
+
+export function rateChart(points: RatePoint[], spanS: number): Chart {
+  const title = 'Bitrate: controller target, sent, received, link capacity';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'network.csv (all streams, RTP header + payload) and link.csv (media direction)' },
+    width: WIDTH,
+    height: 220,
+    datasets: { rates: points },
+    data: { name: 'rates' },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.6 },
+    encoding: {
+      x: timeAxis(spanS),
+      y: { field: 'kbps', type: 'quantitative', title: 'rate (kbit/s)' },
+      color: { field: 'series', type: 'nominal', title: 'series', scale: RATE_SCALE, sort: RATE_SCALE.domain },
+      strokeDash: {
+        field: 'series',
+        type: 'nominal',
+        scale: { domain: RATE_SCALE.domain, range: [[1, 0], [1, 0], [1, 0], [6, 3], [2, 2]] },
+      },
+      tooltip: [
+        { field: 'series' },
+        { field: 'kbps', title: 'kbit/s', format: '.0f' },
+        { field: 't_s', title: 'time (s)', format: '.1f' },
+      ],
+    },
+  };
+  return { id: 'bitrate', title, spec };
+}
+
+export function rttLossChart(points: RttLossPoint[], spanS: number): Chart {
+  const title = 'Round-trip time and loss';
+  // A loss-free run would otherwise get a zero-height axis.
+  const lossMax = Math.max(1, ...points.map((p) => p.loss_pct ?? 0));
+  const panel = (field: 'rtt_ms' | 'loss_pct', label: string, colour: string, domainMax?: number) => ({
+    width: WIDTH,
+    height: 110,
+    mark: { type: 'line' as const, interpolate: 'step-after' as const, color: colour, point: { size: 10, color: colour } },
+    transform: [{ filter: `datum.${field} !== null` }],
+    encoding: {
+      x: timeAxis(spanS),
+      y: { field, type: 'quantitative' as const, title: label, scale: domainMax === undefined ? { zero: true } : { domain: [0, domainMax] } },
+      tooltip: [
+        { field, title: label, format: '.2f' },
+        { field: 't_s', title: 'time (s)', format: '.1f' },
+      ],
+    },
+  });
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'from RTCP receiver reports (network.csv)' },
+    datasets: { rttloss: points },
+    data: { name: 'rttloss' },
+    resolve: { scale: { x: 'shared' } },
+    vconcat: [panel('rtt_ms', 'RTT (ms)', '#4E79A7'), panel('loss_pct', 'loss (%)', '#E15759', lossMax)],
+  };
+  return { id: 'rtt-loss', title, spec };
+}
+
+export function fpsChart(bins: FpsBin[], stalls: Freeze[], spanS: number): Chart {
+  const title = 'Rendered frames per second and freezes';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: {
+      text: title,
+      subtitle: ['pictures rendered in each full second from the first render', `red: freezes (> ${FREEZE_MS} ms without a new picture), ${stalls.length} in this run`],
+    },
+    width: WIDTH,
+    height: 180,
+    datasets: { fps: bins, freezes: stalls },
+    layer: [
+      {
+        data: { name: 'fps' },
+        mark: { type: 'rect', color: '#4E79A7', stroke: 'white', strokeWidth: 0.5 },
+        encoding: {
+          x: { field: 'start_s', type: 'quantitative', title: 'render time since first capture (s)', scale: { domain: [0, spanS], nice: false } },
+          x2: { field: 'end_s' },
+          y: { field: 'fps', type: 'quantitative', title: 'rendered pictures / s' },
+          tooltip: [
+            { field: 'start_s', title: 'second' },
+            { field: 'fps', title: 'fps' },
+          ],
+        },
+      },
+      {
+        data: { name: 'freezes' },
+        mark: { type: 'rect', color: FREEZE_COLOUR, opacity: 0.35 },
+        encoding: {
+          x: { field: 'start_s', type: 'quantitative' },
+          x2: { field: 'end_s' },
+          tooltip: [
+            { field: 'gap_ms', title: 'freeze (ms)', format: '.0f' },
+            { field: 'start_s', title: 'from (s)', format: '.3f' },
+          ],
+        },
+      },
+    ],
+  };
+  return { id: 'fps', title, spec };
+}
