@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PeerInfo, RunMeta } from '../metrics/rows';
 import { ffmpegVersion } from '../media/codec';
 
@@ -34,11 +34,22 @@ export function sameClock(a: PeerInfo, b: PeerInfo | null): boolean {
   return !!b && a.bootId !== 'unknown' && a.bootId === b.bootId;
 }
 
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc
+ * (Node 20), so a mistyped --out there would hang instead of failing.
+ */
+export function makeDirs(dir: string): void {
+  const full = resolve(dir);
+  if (existsSync(full)) return;
+  makeDirs(dirname(full));
+  mkdirSync(full);
+}
+
 /** Creates (if needed) and checks the output directory before anything runs. */
 export function prepareOutDir(dir: string): string {
   try {
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error('exists and is not a directory');
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (e) {
     throw new UsageError(`cannot write to --out ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

@@ -325,6 +325,7 @@ describe('invalid options: one line, exit 2', () => {
     ['a missing required option', ['offer'], /^testbed: required option '--play-from <file>' not specified$/],
     ['an invalid --signaling choice', ['answer', '--signaling', 'carrier-pigeon'], /^testbed: option '--signaling <kind>' argument 'carrier-pigeon' is invalid/],
     ['an unknown command', ['ofer'], /^testbed: unknown command 'ofer'/],
+    ['an --out that cannot exist (under /proc, where a recursive mkdir would hang)', ['answer', '--out', '/proc/no/such/dir'], /^testbed: cannot write to --out \/proc\/no\/such\/dir \(ENOENT\)$/],
     ['an unreadable --oracle-trace (checked before connecting)', ['offer', '--play-from', 'x.mp4', '--rate-control', 'oracle', '--oracle-trace', '/no/such.trace'], /^testbed: --oracle-trace: cannot read trace \/no\/such\.trace/],
   ];
   for (const [what, args, message] of cases) {
