@@ -1,0 +1,87 @@
+/**
+ * The cells of an experiment: arms × traces × repetitions, in a stable order with stable
+ * ids, each with its own seed.
+ *
+ * Order: repetition outermost, then trace, then arm. A run cut short (or a Slurm array
+ * half done) then holds every arm on the same traces, and slow drifts of the machine
+ * (other load, thermal state) fall on all arms alike instead of on the last arm.
+ *
+ * Seeds: seed = FNV-1a 32-bit of "<spec seed>/<trace label>/<repetition>". Arms of the
+ * same trace and repetition share it on purpose (common random numbers): whatever is
+ * random in a run is then the same for every arm, so arms differ only by what they are.
+ */
+import { createHash } from 'node:crypto';
+import { SEED_PLACEHOLDER, type ArmSpec, type ExperimentSpec, type TraceEntry } from './spec';
+
+export interface Cell {
+  /** Position in the stable order (what `--cell N` and a Slurm array task select). */
+  index: number;
+  /** `<arm>__<trace label>__r<k>`: the cell's directory name. */
+  id: string;
+  arm: ArmSpec;
+  trace: TraceEntry;
+  /** 0-based. */
+  repetition: number;
+  seed: number;
+}
+
+export function cellId(arm: string, traceLabel: string, repetition: number): string {
+  return `${arm}__${traceLabel}__r${repetition}`;
+}
+
+/** FNV-1a, 32 bit: tiny, stable across platforms and versions, good enough to spread seeds. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function deriveSeed(specSeed: number, traceLabel: string, repetition: number): number {
+  return fnv1a32(`${specSeed}/${traceLabel}/${repetition}`);
+}
+
+export function expandMatrix(spec: Pick<ExperimentSpec, 'arms' | 'traces' | 'repetitions' | 'seed'>): Cell[] {
+  const cells: Cell[] = [];
+  for (let repetition = 0; repetition < spec.repetitions; repetition++) {
+    for (const trace of spec.traces) {
+      for (const arm of spec.arms) {
+        cells.push({
+          index: cells.length,
+          id: cellId(arm.name, trace.label, repetition),
+          arm,
+          trace,
+          repetition,
+          seed: deriveSeed(spec.seed, trace.label, repetition),
+        });
+      }
+    }
+  }
+  return cells;
+}
+
+/**
+ * What a cell's results depend on, hashed: a finished cell whose fingerprint differs
+ * from the spec's was run under another definition and is run again, not kept.
+ */
+export function cellFingerprint(spec: ExperimentSpec, cell: Cell): string {
+  const what = {
+    offer: cell.arm.offer,
+    answer: cell.arm.answer,
+    trace: cell.trace,
+    seed: cell.seed,
+    clip: spec.clip,
+    duration_s: spec.durationS,
+    warmup_s: spec.warmupS,
+    link: cell.trace.kind === 'none' ? null : spec.link,
+    psnr: spec.psnr,
+  };
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex').slice(0, 16);
+}
+
+/** Arm arguments with `{seed}` replaced by the cell's seed. */
+export function withSeed(args: string[], seed: number): string[] {
+  return args.map((a) => a.split(SEED_PLACEHOLDER).join(String(seed)));
+}
