@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# The demo: streams the embedded default clip (generated on first run) from `testbed offer`
-# to `testbed answer` over loopback for 20 s at 2 Mbit/s, records what was rendered, and
-# prints the per-frame latency components and the PSNR of the recording.
+# The demo: a short shaped comparison on the embedded default. The generated clip is
+# streamed single-stream and dual-stream (I/P backup), both under GCC, each for 30 s over a
+# 4G bandwidth trace replayed with tc between two network namespaces
+# (experiments/demo.json); the two arms' end-to-end latency percentiles are printed side by
+# side, then the dashboard of the run is written and its path printed. Needs root (tc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 out=results/demo
-rm -rf "$out"; mkdir -p "$out"
-port=$((20000 + RANDOM % 20000))
-node bin/testbed.js answer --out "$out" --signaling-port "$port" --record-to "$out/recorded.mp4" &
-answer=$!
-node bin/testbed.js offer --out "$out" --signaling-port "$port" --play-from clips/default-720p30.mp4 --duration 20 --rate-control fixed --bitrate 2000000
-wait "$answer"
-node bin/testbed.js summary "$out" --reference clips/default-720p30.mp4 --recorded "$out/recorded.mp4"
-echo "per-frame CSV: $out/frames.csv"
+rm -rf "$out"
+node bin/testbed.js run experiments/demo.json --out "$out"
+node bin/testbed.js plot "$out"

@@ -7,7 +7,8 @@
 import { Option, type Command } from 'commander';
 import { commanderArgChecker } from '../experiments/arg-check';
 import { dryRunText, exportSlurm, loadExperiment, runCells, selectCell } from '../experiments/runner';
-import { rebuildSummaryCsv } from '../experiments/results';
+import { collectSummaryRows, rebuildSummaryCsv } from '../experiments/results';
+import { formatCellTable } from '../experiments/table';
 import { parseIntOption, UsageError } from './session';
 
 interface RunOpts {
@@ -49,6 +50,7 @@ export function addRunCommand(program: Command, buildCli: () => Command): void {
         return;
       }
       const code = await runCells(exp, selected, o.force);
+      process.stdout.write(`\n${formatCellTable(collectSummaryRows(exp.outDir, selected))}results: ${exp.outDir}\n`);
       if (code === 130) throw new UsageError('interrupted: finished cells are kept; run the same command again to resume', 130);
       if (code !== 0) throw new UsageError(`some cells failed (their reasons are in summary.csv and each cell's meta.json)`, code);
     });
