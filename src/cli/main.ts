@@ -12,7 +12,7 @@ import { addPlotCommand } from './plot';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
-import { parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
+import { oneLine, parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
 
 interface CommonOpts {
   signaling: SignalingKind;
@@ -218,11 +218,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Commander's message as one line: its lines joined, blank ones dropped. */
-function oneLine(msg: string): string {
-  return msg
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(' ');
-}

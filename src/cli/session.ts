@@ -20,6 +20,15 @@ export const VERSION: string = (() => {
 import { UsageError } from '../errors';
 export { UsageError };
 
+/** Commander's message as one line: its lines joined, blank ones dropped. */
+export function oneLine(msg: string): string {
+  return msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}
+
 export function selfInfo(): PeerInfo {
   let bootId = 'unknown';
   try {

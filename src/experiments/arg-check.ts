@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ArgChecker, PeerRole } from './spec';
+import { oneLine } from '../cli/session';
 
 /** Values for the options a parse needs but the runner supplies (offer's required --play-from). */
 const RUNNER_SUPPLIED: Record<PeerRole, string[]> = {
@@ -54,10 +55,3 @@ export function argumentIndex(message: string, args: string[]): number | null {
   return whole >= 0 ? whole : null;
 }
 
-function oneLine(msg: string): string {
-  return msg
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(' ');
-}
