@@ -18,7 +18,8 @@ import type { Clock } from '../clock';
 import { formatTrace } from '../emulation/traces/format';
 import type { Trace } from '../emulation/traces/types';
 import { measureQuality } from '../media/quality';
-import { readCsv } from '../metrics/csv';
+import { CsvWriter, readCsv } from '../metrics/csv';
+import { QUALITY_COLUMNS, type QualityRow } from '../metrics/rows';
 import { joinRun } from '../metrics/join';
 import { renderOrder, summarizeCell } from './cell-summary';
 import { peerCommands, RECORDING_FILE, shellQuote, traceFileOf, type Endpoints } from './commands';
@@ -285,8 +286,16 @@ export class CellRun {
       if (!existsSync(recording)) psnrError = `no ${RECORDING_FILE}`;
       else {
         try {
-          const order = renderOrder(frames).map((r) => Number(r.source_index));
-          psnrByPicture = (await measureQuality(recording, spec.clip, order)).frames.map((f) => f.psnr);
+          const rendered = renderOrder(frames);
+          const quality = await measureQuality(recording, spec.clip, rendered.map((r) => Number(r.source_index)));
+          psnrByPicture = quality.frames.map((f) => f.psnr);
+          // Per picture too, for the dashboard's PSNR series (the summary keeps only the window's mean).
+          const rows = new CsvWriter<QualityRow>(join(dir, 'quality.csv'), QUALITY_COLUMNS);
+          for (const q of quality.frames) {
+            const r = rendered[q.index];
+            rows.write({ frame_id: Number(r.frame_id), source_index: q.sourceIndex, render_ms: Number(r.render_ms), psnr_db: q.psnr, psnr_y_db: q.psnrY });
+          }
+          await rows.close();
         } catch (e) {
           psnrError = (e as Error).message.split('\n')[0];
         }

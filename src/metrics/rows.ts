@@ -128,6 +128,19 @@ export interface LinkRow {
 }
 
 /**
+ * One row per rendered picture whose quality was measured (quality.csv), in render order:
+ * the recording's picture against the source picture it stood for (src/media/quality.ts).
+ */
+export interface QualityRow {
+  frame_id: number;
+  source_index: number;
+  render_ms: number;
+  /** 4:1:1 weighted over Y, U, V (FFmpeg's psnr filter's "all"); capped at 100 dB. */
+  psnr_db: number;
+  psnr_y_db: number;
+}
+
+/**
  * One row per cell of an experiment (results/<experiment>/summary.csv). Latency figures
  * are over rendered pictures of the joined frames.csv; '' where nothing was measured.
  */
@@ -239,3 +252,5 @@ export const EXPERIMENT_SUMMARY_COLUMNS = columns<ExperimentSummaryRow>()(
   'decode_mean_ms', 'render_wait_mean_ms', 'iframe_picture_p95_ms', 'pframe_picture_p95_ms', 'freezes', 'fps',
   'bitrate_kbps', 'backup_bytes_pct', 'psnr_db', 'utilisation_pct',
 );
+
+export const QUALITY_COLUMNS = columns<QualityRow>()('frame_id', 'source_index', 'render_ms', 'psnr_db', 'psnr_y_db');

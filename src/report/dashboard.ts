@@ -11,7 +11,7 @@ import { dashboardHtml, type DashboardPage } from './html';
 import { detectKind, loadExperiment, loadRun, type ExperimentData, type RunData } from './load';
 import { armScale } from './palette';
 import { renderSvg, svgToPng } from './render';
-import { componentDistributionChart, componentsChart, fpsChart, latencyChart, rateChart, rttLossChart } from './run-charts';
+import { componentDistributionChart, componentsChart, fpsChart, latencyChart, rateChart, psnrChart, rttLossChart } from './run-charts';
 import { escapeHtml, summaryTableHtml } from './table';
 import {
   backupEpisodes,
@@ -86,11 +86,15 @@ export function runDashboard(run: RunData): DashboardPage {
   else notes.push('Less than one second of rendered pictures: no frame-rate chart.');
 
   const psnr = meanPsnr(run.summary);
-  notes.push(
-    psnr === null
-      ? 'PSNR: not measured for this run.'
-      : 'PSNR: only the run’s mean is recorded (summary.json), so it is shown above rather than as a per-picture series.',
-  );
+  if (run.quality?.length) {
+    charts.push(psnrChart(run.quality.map((q) => ({ frame_id: q.frameId, t_s: (q.renderMs - origin) / 1000, psnr_db: q.psnrDb, psnr_y_db: q.psnrYDb })), spanS));
+  } else {
+    notes.push(
+      psnr === null
+        ? 'PSNR: not measured for this run.'
+        : 'PSNR: only the run’s mean is recorded (summary.json, no quality.csv), so it is shown above rather than as a per-picture series.',
+    );
+  }
   const e2e = percentiles(pictures.map((p) => p.e2e_ms));
   const facts: [string, string][] = [
     ['directory', run.dir],
@@ -129,7 +133,7 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
   if (backup.length) charts.push(backupChart(backup, arms));
   if (exp.missing.length) notes.push(`No frames.csv (failed or not run): ${exp.missing.join(', ')} — left out of the latency distribution.`);
   const psnrKnown = exp.rows.some((r) => r.values.psnr_db !== null);
-  notes.push(psnrKnown ? 'PSNR: only per-cell means exist (psnr_db in the table); no per-picture PSNR series is recorded.' : 'PSNR: not measured in this experiment.');
+  notes.push(psnrKnown ? 'PSNR: per-cell means are psnr_db in the table; each cell’s dashboard has its per-picture series (quality.csv).' : 'PSNR: not measured in this experiment.');
   const links = [...cellLinks].map(([cell, href]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(cell)}</a></li>`).join('');
   return {
     title: `Experiment ${exp.name}`,

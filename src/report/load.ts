@@ -49,6 +49,13 @@ export interface LinkRecord {
   throughputKbit: number | null;
 }
 
+export interface QualityRecord {
+  frameId: number;
+  renderMs: number;
+  psnrDb: number;
+  psnrYDb: number;
+}
+
 export interface RunData {
   dir: string;
   name: string;
@@ -56,6 +63,8 @@ export interface RunData {
   events: EventRecord[] | null;
   network: NetworkRecord[] | null;
   link: LinkRecord[] | null;
+  /** quality.csv: PSNR per rendered picture, when the run measured it. */
+  quality: QualityRecord[] | null;
   /** summary.json and meta.json as written (their shape belongs to their writers). */
   summary: Record<string, unknown> | null;
   meta: Record<string, unknown> | null;
@@ -133,10 +142,18 @@ export function loadRun(dir: string): RunData {
     numeric: ['capacity_kbit', 'throughput_kbit'],
     allowEmpty: true,
   });
+  const quality = readOptionalTable(join(dir, 'quality.csv'), {
+    required: ['frame_id', 'render_ms', 'psnr_db', 'psnr_y_db'],
+    present: ['frame_id', 'render_ms', 'psnr_db', 'psnr_y_db'],
+    numeric: ['frame_id', 'render_ms', 'psnr_db', 'psnr_y_db'],
+    allowEmpty: true,
+  });
   return {
     dir,
     name: basename(dir),
     frames,
+    quality:
+      quality?.map((r) => ({ frameId: Number(r.frame_id), renderMs: Number(r.render_ms), psnrDb: Number(r.psnr_db), psnrYDb: Number(r.psnr_y_db) })) ?? null,
     events:
       events?.map((r) => ({
         timeMs: Number(r.time_ms),

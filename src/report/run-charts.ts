@@ -214,3 +214,40 @@ export function fpsChart(bins: FpsBin[], stalls: Freeze[], spanS: number): Chart
   };
   return { id: 'fps', title, spec };
 }
+
+export interface PsnrPoint {
+  frame_id: number;
+  t_s: number;
+  psnr_db: number;
+  psnr_y_db: number;
+}
+
+/** PSNR of each rendered picture against the source picture it stood for, over render time. */
+export function psnrChart(points: PsnrPoint[], spanS: number): Chart {
+  const title = 'PSNR per rendered picture';
+  const series = (field: 'psnr_db' | 'psnr_y_db', label: string) => ({
+    mark: { type: 'line' as const, strokeWidth: 1 },
+    transform: [{ calculate: `'${label}'`, as: 'series' }],
+    encoding: {
+      x: { field: 't_s', type: 'quantitative' as const, title: 'render time since first capture (s)', scale: { domain: [0, spanS], nice: false } },
+      y: { field, type: 'quantitative' as const, title: 'PSNR (dB)', scale: { zero: false } },
+      color: { field: 'series', type: 'nominal' as const, title: 'plane', scale: { domain: ['Y, U, V (4:1:1)', 'Y only'], range: ['#4E79A7', '#F28E2B'] } },
+      tooltip: [
+        { field: 'frame_id', title: 'frame' },
+        { field, title: `${label} (dB)`, format: '.2f' },
+        { field: 't_s', title: 'render time (s)', format: '.2f' },
+      ],
+    },
+  });
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'the recording against the source picture each rendered picture stood for (quality.csv); capped at 100 dB' },
+    width: WIDTH,
+    height: 180,
+    datasets: { psnr: points },
+    data: { name: 'psnr' },
+    layer: [series('psnr_db', 'Y, U, V (4:1:1)'), series('psnr_y_db', 'Y only')],
+  };
+  return { id: 'psnr', title, spec };
+}

@@ -21,6 +21,7 @@ import { CELL_SUMMARY_COLUMNS, type CellMeta } from '../../src/experiments/resul
 import { loadSpec } from '../../src/experiments/spec';
 import { readCsv } from '../../src/metrics/csv';
 import {
+  QUALITY_COLUMNS,
   JOINED_COLUMNS,
   LINK_COLUMNS,
   NETWORK_COLUMNS,
@@ -248,5 +249,11 @@ describe('testbed run over loopback (traces "none")', { timeout: 180_000 }, () =
     assert.ok(Number(row.psnr_db) > 25 && Number(row.psnr_db) < 100, `PSNR ${row.psnr_db} dB`);
     assert.ok(summary.psnr!.pictures >= 100, `${summary.psnr!.pictures} pictures compared`);
     assert.equal(row.utilisation_pct, '');
+    // Per picture: every rendered picture (warm-up included), with its frame id and render time.
+    const rendered = readCsv(join(cellDir, 'frames.csv')).filter((r) => r.rendered === '1');
+    const quality = assertClosedCsv(join(cellDir, 'quality.csv'), QUALITY_COLUMNS, rendered.length);
+    assert.equal(quality.length, rendered.length);
+    assert.deepEqual(new Set(quality.map((q) => q.frame_id)), new Set(rendered.map((r) => r.frame_id)));
+    for (const q of quality) assert.ok(Number(q.psnr_db) > 20 && Number(q.psnr_y_db) > 20, `picture ${q.frame_id}: ${q.psnr_db} dB`);
   });
 });

@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { experimentDashboard, runDashboard } from '../../src/report/dashboard';
-import { loadExperiment } from '../../src/report/load';
+import { loadExperiment, loadRun } from '../../src/report/load';
 import { renderSvg, svgToPng } from '../../src/report/render';
 import { fpsChart } from '../../src/report/run-charts';
 import { fpsPerSecond, freezes } from '../../src/report/transforms';
-import { ROOT } from '../helpers/cli';
+import { ROOT, tempDir } from '../helpers/cli';
+import { cpSync, writeFileSync } from 'node:fs';
+import { readCsv } from '../../src/metrics/csv';
+import { QUALITY_COLUMNS } from '../../src/metrics/rows';
 
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'loopback-experiment');
 const SCALE = 2;
@@ -86,4 +89,25 @@ test('the fps chart draws a bar per second and a red band per freeze', async () 
   assert.deepEqual(warnings, []);
   const rects = [...svg.matchAll(/<g class="mark-rect role-mark[^"]*"[^>]*>(.*?)<\/g>/g)].map((m) => (m[1].match(/<path /g) ?? []).length);
   assert.deepEqual(rects, [2, 1], 'two seconds of bars, one freeze band');
+});
+
+test('a run with quality.csv gets a PSNR chart: one point per measured picture, on the render-time axis', async () => {
+  const dir = join(tempDir('report-psnr'), 'cell');
+  cpSync(join(FIXTURE, 'single__fixed-1.5__r0'), dir, { recursive: true });
+  // A quality.csv as the runner writes it, for the rendered pictures in render order.
+  const rendered = readCsv(join(dir, 'frames.csv'))
+    .filter((r) => r.rendered === '1')
+    .sort((a, b) => Number(a.render_ms) - Number(b.render_ms));
+  const lines = rendered.map((r, i) => [r.frame_id, r.source_index, r.render_ms, (38 + (i % 7) * 0.5).toFixed(3), (37 + (i % 5) * 0.5).toFixed(3)].join(','));
+  writeFileSync(join(dir, 'quality.csv'), [QUALITY_COLUMNS.join(','), ...lines].join('\n') + '\n');
+
+  const page = runDashboard(loadRun(dir));
+  assert.deepEqual(page.charts.map((c) => c.id), [...RUN_CHARTS, 'psnr']);
+  assert.ok(!page.notes.some((n) => n.startsWith('PSNR:')), 'no "PSNR not per picture" note when quality.csv exists');
+  const chart = page.charts.find((c) => c.id === 'psnr')!;
+  const { svg, warnings } = await renderSvg(chart.spec);
+  assert.deepEqual(warnings, []);
+  assert.equal((svg.match(/class="mark-line role-mark/g) ?? []).length, 2, 'two series: all planes and Y');
+  const png = svgToPng(svg, SCALE);
+  assert.equal(pngSize(png).width, Math.round(svgSize(svg).width * SCALE));
 });
