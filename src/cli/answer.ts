@@ -19,7 +19,7 @@ import { VideoReceiver } from '../receiver/video-receiver';
 import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { NackGenerator } from '../receiver/nack-generator';
 import { TwccRecorder } from '../receiver/twcc-recorder';
-import { createSignaling, type SignalingOptions } from '../transport/signaling';
+import { createSignaling, waitForBye, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 import { makeLogger, newRunMeta, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
 
@@ -43,6 +43,12 @@ const RTCP_INTERVAL_MS = 1000;
 const FEEDBACK_TICK_MS = 20;
 /** At most one PLI per this interval (libwebrtc re-requests key frames every 200 ms while waiting). */
 const MIN_PLI_INTERVAL_MS = 100;
+/**
+ * How long a closed connection waits for the offer's signaling bye before the peer counts
+ * as gone. The offer closes its connection right after that bye, and on a saturated link
+ * the bye's TCP segment may need a retransmission (≥ 200 ms RTO) to arrive after the close.
+ */
+const GOODBYE_GRACE_MS = 2000;
 /** Our receiver's SSRC for RTCP (RFC 3550 §8.1: random). */
 const RECEIVER_SSRC = (Math.random() * 0xffffffff) >>> 0;
 
@@ -63,6 +69,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   const session: { offered: MediaDescription | null } = { offered: null };
   let csv: CsvWriter<ReceiverFrameRow> | null = null;
   let receiver: VideoReceiver | null = null;
+  let lossInjector: LossInjector | undefined;
   // Opened on the first rendered picture, whose size it takes.
   const rec: { opening: Promise<Recorder> | null } = { opening: null };
   let rrTimer: NodeJS.Timeout | null = null;
@@ -129,8 +136,10 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       peer.sendRtcp(serializeRtcpCompound([{ type: 'pli', senderSsrc: RECEIVER_SSRC, mediaSsrc: media.ssrcs[0] }]));
       log(`PLI: ${reason}`);
     };
+    const injector = o.drop.length ? new LossInjector(o.drop) : undefined;
+    lossInjector = injector;
     receiver = new VideoReceiver({
-      lossInjector: o.drop.length ? new LossInjector(o.drop) : undefined,
+      lossInjector: injector,
       onPacket: (p, _stream, arrivalMs) => {
         if (p.extensions.transportWideSeq !== undefined) twcc.onPacket(p.extensions.transportWideSeq, arrivalMs);
         nacks.get(p.ssrc)?.onPacket(p.sequenceNumber, arrivalMs, false, p.extensions.frameId?.key ?? false);
@@ -173,6 +182,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
         return;
       }
       for (const p of packets) {
+        if (injector?.shouldDropRtcp(p)) continue;
         if (p.type === 'sr') {
           const lsr = ntpMiddle32({ sec: p.ntpSec, frac: p.ntpFrac });
           rx.stats.get(p.ssrc)?.onSenderReport(lsr, arrivalMs);
@@ -203,7 +213,15 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       const reports = [...rx.stats.values()].map((s) => s.reportBlock(now)).filter((b): b is ReportBlock => b !== null);
       peer.sendRtcp(serializeRtcpCompound([{ type: 'rr', ssrc: RECEIVER_SSRC, reports }]));
     }, RTCP_INTERVAL_MS);
-    peer.onDisconnect = (state) => stop(`the peer disappeared (connection ${state})`, 3);
+    // The end of the run: the offer's bye on the signaling channel, which arrives even
+    // when a full link drops its RTCP BYEs (TCP, ordered before the channel's close).
+    waitForBye(signaling).then(
+      () => stop(null, 0),
+      () => {},
+    );
+    peer.onDisconnect = (state) => setTimeout(() => stop(`the peer disappeared (connection ${state})`, 3), GOODBYE_GRACE_MS);
+    // A bye is always read before the close, so a close without one is the peer vanishing;
+    // the short wait lets an RTCP BYE still in flight end the run normally.
     signaling.onClose(() => setTimeout(() => stop('the peer disappeared (signaling closed)', 3), 500));
     const connectedAt = clock.now();
     watchdog = setInterval(() => {
@@ -228,7 +246,12 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
         frames_rendered: receiver.framesRendered,
         decoder_errors: receiver.decoderErrors,
         duplicates: receiver.assembler.counters.duplicates,
+        late_packets: receiver.latePackets,
       };
+      if (lossInjector) {
+        meta.counters.injected_rtp_drops = lossInjector.dropped;
+        meta.counters.injected_rtcp_drops = lossInjector.droppedRtcp;
+      }
     }
     await csv?.close();
     await events?.close();

@@ -314,6 +314,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       frames_encoded: s.framesEncoded,
       frames_dropped: s.framesDropped,
       retransmissions_sent: s.paced.retransmissionsSent,
+      retransmission_bytes_sent: s.paced.retransmissionBytesSent,
+      retransmissions_rate_limited: s.paced.retransmissionsRateLimited,
       ...Object.fromEntries(
         streamKinds.flatMap((k) => [
           [`${k}_packets_sent`, s.paced.counters(k).packetsSent],

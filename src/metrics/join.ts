@@ -30,13 +30,47 @@ export function clockRelation(senderDir: string, receiverDir: string): ClockRela
   return { offsetMs: 0, method: 'not-estimated', uncertaintyMs: Number.NaN, samples: 0 };
 }
 
+export interface JoinResult {
+  rows: JoinedFrameRow[];
+  /** Receiver rows left out because another row of the same (frame id, stream) was kept. */
+  duplicateReceiverRows: number;
+}
+
+/**
+ * How much a receiver row knows about its frame: rendered beats complete beats packets
+ * received. A receiver writes one row per frame; if a file has two (an older receiver
+ * reopened a frame for a late retransmission), the fuller one is the frame's real story.
+ */
+function completeness(r: Record<string, string>): [number, number, number] {
+  return [r.rendered === '1' ? 1 : 0, r.complete_ms ? 1 : 0, Number(r.packets) || 0];
+}
+
+function fuller(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ca = completeness(a);
+  const cb = completeness(b);
+  for (let i = 0; i < ca.length; i++) if (ca[i] !== cb[i]) return ca[i] > cb[i];
+  return false;
+}
+
+/** One receiver row per (frame id, stream): the fullest; ties keep the first written. */
+function receiverRowsByFrame(receiver: Record<string, string>[]): { byKey: Map<string, Record<string, string>>; duplicates: number } {
+  const byKey = new Map<string, Record<string, string>>();
+  let duplicates = 0;
+  for (const r of receiver) {
+    const k = `${r.stream}:${r.frame_id}`;
+    const kept = byKey.get(k);
+    if (kept) duplicates++;
+    if (!kept || fuller(r, kept)) byKey.set(k, r);
+  }
+  return { byKey, duplicates };
+}
+
 export function joinRows(
   sender: Record<string, string>[],
   receiver: Record<string, string>[],
   clock: ClockRelation,
-): JoinedFrameRow[] {
-  const recv = new Map<string, Record<string, string>>();
-  for (const r of receiver) recv.set(`${r.stream}:${r.frame_id}`, r);
+): JoinResult {
+  const { byKey: recv, duplicates } = receiverRowsByFrame(receiver);
   // Per picture: the stream whose version was shown, written on every row of that picture.
   const renderedFrom = new Map<string, JoinedFrameRow['rendered_from']>();
   for (const r of receiver) if (r.rendered === '1') renderedFrom.set(r.frame_id, r.stream as JoinedFrameRow['stream']);
@@ -94,7 +128,7 @@ export function joinRows(
     row.e2e_ms = diff(row.render_ms, row.capture_ms);
     out.push(row);
   }
-  return out;
+  return { rows: out, duplicateReceiverRows: duplicates };
 }
 
 /** Joins SENDER_DIR and RECEIVER_DIR into `outPath` (default: SENDER_DIR/frames.csv). */
@@ -104,9 +138,15 @@ export function joinRun(senderDir: string, receiverDir: string, outPath = join(s
   if (!existsSync(sp)) throw new JoinError(`no sender-frames.csv in ${senderDir}`);
   if (!existsSync(rp)) throw new JoinError(`no receiver-frames.csv in ${receiverDir}`);
   const clock = clockRelation(senderDir, receiverDir);
-  const rows = joinRows(readCsv(sp), readCsv(rp), clock);
+  const sender = readCsv(sp);
+  const receiver = readCsv(rp);
+  const { rows, duplicateReceiverRows } = joinRows(sender, receiver, clock);
   writeFileSync(outPath, stringify(rows, { header: true, columns: JOINED_COLUMNS as string[] }));
-  writeFileSync(join(senderDir === receiverDir ? senderDir : join(outPath, '..'), 'clock.json'), JSON.stringify(clock, null, 2) + '\n');
+  const side = senderDir === receiverDir ? senderDir : join(outPath, '..');
+  writeFileSync(join(side, 'clock.json'), JSON.stringify(clock, null, 2) + '\n');
+  // What the join left out, so a count that does not add up can be traced.
+  const report = { sender_rows: sender.length, receiver_rows: receiver.length, duplicate_receiver_rows: duplicateReceiverRows };
+  writeFileSync(join(side, 'join.json'), JSON.stringify(report, null, 2) + '\n');
   return outPath;
 }
 

@@ -58,6 +58,19 @@ export interface AssembledFrame {
 
 export type DropReason = 'expired' | 'malformed';
 
+/**
+ * What insert() made of a packet: a packet new to its frame, a copy of one already held
+ * (or of a frame already completed), a packet of a frame already dropped, or a packet that
+ * names no frame.
+ */
+export type InsertOutcome = 'new' | 'duplicate' | 'late' | 'no-frame-id';
+
+export interface InsertResult {
+  outcome: InsertOutcome;
+  /** Frames that became complete with this packet (at most one). */
+  frames: AssembledFrame[];
+}
+
 export interface DroppedFrame {
   ssrc: number;
   frameId: number;
@@ -143,22 +156,27 @@ export class FrameAssembler {
 
   /** Frames that became complete with this packet (at most one; an array for the caller's loop). */
   insert(packet: RtpPacket, arrivalMs: number): AssembledFrame[] {
+    return this.place(packet, arrivalMs).frames;
+  }
+
+  /** insert(), also telling how the packet was taken (the receiver's per-frame counts follow it). */
+  place(packet: RtpPacket, arrivalMs: number): InsertResult {
     this.c.packets++;
     const fid = packet.extensions.frameId;
     if (!fid) {
       this.c.packetsWithoutFrameId++;
-      return [];
+      return { outcome: 'no-frame-id', frames: [] };
     }
     const s = this.stream(packet.ssrc);
     const seq = s.unwrapper.unwrap(packet.sequenceNumber);
     const finished = s.finished.get(fid.frameId);
     if (finished === 'completed') {
       this.c.duplicates++;
-      return [];
+      return { outcome: 'duplicate', frames: [] };
     }
     if (finished === 'dropped') {
       this.c.latePackets++;
-      return [];
+      return { outcome: 'late', frames: [] };
     }
 
     let f = s.pending.get(fid.frameId);
@@ -182,7 +200,7 @@ export class FrameAssembler {
     if (f.packets.has(seq)) {
       f.duplicates++;
       this.c.duplicates++;
-      return [];
+      return { outcome: 'duplicate', frames: [] };
     }
     f.packets.set(seq, { packet, arrivalMs });
     f.firstRecvMs = Math.min(f.firstRecvMs, arrivalMs);
@@ -193,9 +211,9 @@ export class FrameAssembler {
     if (fid.start) f.startSeq = f.startSeq === undefined ? seq : Math.min(f.startSeq, seq);
     if (fid.end || packet.marker) f.endSeq = f.endSeq === undefined ? seq : Math.max(f.endSeq, seq);
 
-    if (!isComplete(f)) return [];
+    if (!isComplete(f)) return { outcome: 'new', frames: [] };
     s.pending.delete(f.frameId);
-    return this.finish(s, f, arrivalMs);
+    return { outcome: 'new', frames: this.finish(s, f, arrivalMs) };
   }
 
   /**

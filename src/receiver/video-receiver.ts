@@ -25,6 +25,7 @@ import type { NotRenderedReason, ReceiverEventRow, ReceiverFrameRow } from '../m
 import { parseRtp } from '../rtp/packet';
 import type { RtpPacket, StreamKind } from '../rtp/types';
 import { FrameAssembler, type AssembledFrame } from './frame-assembler';
+import { FrameRows } from './frame-rows';
 import { ReceiveStatistics } from './receive-statistics';
 import type { LossInjector } from './loss-injector';
 import { InterFrameDelayVariation, JitterEstimator, Timing } from './timing';
@@ -81,7 +82,7 @@ export class VideoReceiver {
   readonly jitter = new JitterEstimator();
   private readonly ifd = new InterFrameDelayVariation();
   private readonly chains: Record<StreamKind, Chain>;
-  private readonly rows = new Map<string, ReceiverFrameRow>();
+  private readonly rows = new FrameRows();
   /** Pictures fed to the jitter estimator (the first complete version of each). */
   private readonly timed = new Set<number>();
   private readonly renderedFrom = new Map<number, StreamKind>();
@@ -95,6 +96,12 @@ export class VideoReceiver {
   packetsReceived = 0;
   malformedPackets = 0;
   paddingPackets = 0;
+  /**
+   * Packets ignored because their frame is settled: its row was already written (a
+   * retransmission or copy arriving after the frame was rendered or given up), or the
+   * assembler had already dropped the frame.
+   */
+  latePackets = 0;
   lastPacketMs: number | null = null;
   framesRendered = 0;
   decoderErrors = 0;
@@ -151,13 +158,27 @@ export class VideoReceiver {
       return;
     }
 
-    const row = this.rowFor(fid.frameId, stream);
-    if (row.first_recv_ms === '') row.first_recv_ms = arrivalMs;
-    row.last_recv_ms = arrivalMs;
-    row.packets++;
-    if (fid.key) row.frame_type = 'I';
+    const row = this.rows.openRow(stream, fid.frameId);
+    if (!row) {
+      // Its row is written: a second row for the same frame would contradict the first.
+      this.latePackets++;
+      return;
+    }
+    const { outcome, frames } = this.assembler.place(pkt, arrivalMs);
+    if (outcome === 'new') {
+      if (row.first_recv_ms === '') row.first_recv_ms = arrivalMs;
+      row.last_recv_ms = arrivalMs;
+      row.packets++;
+      if (fid.key) row.frame_type = 'I';
+    } else if (outcome === 'duplicate') {
+      // Not a receive time of the frame: last_recv_ms stays its last new packet's arrival,
+      // which the latency components are measured along.
+      row.duplicates++;
+    } else {
+      this.latePackets++;
+    }
 
-    for (const f of this.assembler.insert(pkt, arrivalMs)) this.onComplete(f, stream);
+    for (const f of frames) this.onComplete(f, stream);
     if (arrivalMs - this.lastExpireMs > EXPIRE_INTERVAL_MS) this.expire(arrivalMs);
     this.scheduleAll();
   }
@@ -170,45 +191,18 @@ export class VideoReceiver {
     this.lastExpireMs = now;
     for (const d of this.assembler.expire(now, MAX_WAIT_FOR_FRAME_MS)) {
       const stream = this.o.streams.get(d.ssrc);
-      const row = stream && this.rows.get(`${stream}:${d.frameId}`);
+      const row = stream && this.rows.get(stream, d.frameId);
       if (row && d.reason === 'malformed') this.finish(row, 'undecodable');
     }
   }
 
-  private rowFor(frameId: number, stream: StreamKind): ReceiverFrameRow {
-    const key = `${stream}:${frameId}`;
-    let row = this.rows.get(key);
-    if (!row) {
-      row = {
-        frame_id: frameId,
-        stream,
-        frame_type: '',
-        size_bytes: 0,
-        packets: 0,
-        duplicates: 0,
-        first_recv_ms: '',
-        last_recv_ms: '',
-        complete_ms: '',
-        decode_start_ms: '',
-        decode_end_ms: '',
-        render_ms: '',
-        rendered: 0,
-        rendered_from: '',
-        not_rendered_reason: '',
-        jitter_estimate_ms: '',
-        current_delay_ms: '',
-      };
-      this.rows.set(key, row);
-    }
-    return row;
-  }
-
   private onComplete(f: AssembledFrame, stream: StreamKind): void {
-    const row = this.rowFor(f.frameId, stream);
+    // The packet completing it opened (or found) its row in onRtp.
+    const row = this.rows.get(stream, f.frameId);
+    if (!row) return;
     row.complete_ms = f.completeMs;
     row.size_bytes = f.sizeBytes;
     row.frame_type = f.key ? 'I' : 'P';
-    row.duplicates = f.duplicates;
     if (stream === 'primary' && f.key && this.dual) this.o.onIFrameComplete?.(f.frameId);
     const chain = this.chains[stream];
     if (f.frameId <= chain.lastDecodedId) {
@@ -307,7 +301,7 @@ export class VideoReceiver {
     if (broken.length === 0) return; // the start itself is waiting (e.g. for its seed picture)
     for (const id of broken) {
       c.complete.delete(id);
-      const row = this.rows.get(`backup:${id}`);
+      const row = this.rows.get('backup', id);
       if (row) this.finish(row, 'undecodable');
     }
     c.decoder = null;
@@ -350,13 +344,14 @@ export class VideoReceiver {
     c.busy = true;
     c.complete.delete(f.frameId);
     // Frames skipped over to reach this one (a broken chain) can never be decoded now.
-    for (const row of this.rows.values()) {
+    for (const row of this.rows.openRows()) {
       if (row.stream === c.stream && row.frame_id < f.frameId && row.frame_id > c.lastDecodedId && row.not_rendered_reason === '' && row.rendered === 0) {
         c.complete.delete(row.frame_id);
         this.finish(row, row.complete_ms === '' ? 'incomplete' : 'undecodable');
       }
     }
-    const row = this.rowFor(f.frameId, c.stream);
+    // Open: every path that writes a row first takes its frame out of the complete set.
+    const row = this.rows.get(c.stream, f.frameId) as ReceiverFrameRow;
     const start = this.o.clock.now();
     row.decode_start_ms = start;
     if (renderMs !== null) this.timing.setLastDecodeScheduledTimestamp(start);
@@ -468,11 +463,9 @@ export class VideoReceiver {
   }
 
   private finish(row: ReceiverFrameRow, reason: NotRenderedReason): void {
-    const key = `${row.stream}:${row.frame_id}`;
-    if (this.rows.get(key) !== row) return;
+    if (!this.rows.close(row)) return;
     row.not_rendered_reason = reason;
     if (row.rendered_from === '') row.rendered_from = this.renderedFrom.get(row.frame_id) ?? '';
-    this.rows.delete(key);
     this.o.onFrameDone(row);
   }
 
@@ -487,7 +480,7 @@ export class VideoReceiver {
     await Promise.race([this.renderChain, new Promise((r) => setTimeout(r, Math.max(0, deadline - this.o.clock.now())))]);
     this.stopped = true;
     for (const c of Object.values(this.chains)) if (c.wakeTimer) clearTimeout(c.wakeTimer);
-    for (const row of [...this.rows.values()].sort((a, b) => a.frame_id - b.frame_id)) {
+    for (const row of this.rows.openRows().sort((a, b) => a.frame_id - b.frame_id)) {
       this.finish(row, row.complete_ms === '' ? 'incomplete' : 'stopped');
     }
   }

@@ -4,7 +4,7 @@
  * sequence number) → the transport. Each stream keeps its own SSRC and sequence
  * numbers; the pacer's priorities put backup packets ahead of queued primary ones.
  */
-import type { Clock } from '../clock';
+import { realTimer, type Clock, type Timer } from '../clock';
 import type { SenderFrameRow } from '../metrics/rows';
 import { absSendTimeFromMs } from '../rtp/extensions';
 import { packetizeH264 } from '../rtp/h264';
@@ -12,6 +12,7 @@ import { parseRtp, rtpHeaderSize, serializeRtp } from '../rtp/packet';
 import { SendHistory } from './send-history';
 import type { FrameIdExt, FrameRefExt, RtpPacket, StreamKind } from '../rtp/types';
 import { Pacer, type PacketPriority } from './pacer';
+import { RateLimiter, RETRANSMIT_WINDOW_MS } from './rate-limiter';
 
 export interface StreamSpec {
   kind: StreamKind;
@@ -42,6 +43,8 @@ interface StreamState {
 
 export interface PacedSenderOptions {
   clock: Clock;
+  /** Timers for the pacer's and the prober's releases (default: the event loop's). */
+  timer?: Timer;
   /** Largest RTP packet (header + payload), bytes. */
   mtu: number;
   initialRateBps: number;
@@ -62,7 +65,8 @@ export class PacedSender {
   readonly pacer: Pacer<Queued>;
   private readonly streams = new Map<StreamKind, StreamState>();
   private readonly remaining = new Map<SenderFrameRow, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timers: Timer;
+  private timer: unknown = null;
   private timerAt = Infinity;
   private transportSeq = 0;
   private stopped = false;
@@ -71,6 +75,19 @@ export class PacedSender {
   private readonly sentWindow: { t: number; bytes: number }[] = [];
   private sentWindowBytes = 0;
   retransmissionsSent = 0;
+  /** Bytes of the retransmissions sent (serialized RTP packets). */
+  retransmissionBytesSent = 0;
+  /**
+   * NACKed packets not resent because of the retransmission rate limit: the one the
+   * limiter refused and the rest of its NACK, which is then given up (libwebrtc's rule).
+   */
+  retransmissionsRateLimited = 0;
+  /**
+   * Retransmissions may use at most the target rate over 500 ms (libwebrtc's
+   * retransmission_rate_limiter_ in RtpTransportControllerSend): without it, NACKs from an
+   * overflowing link queue add retransmissions on top of the overload.
+   */
+  readonly retransmissionLimiter: RateLimiter;
   /** Every packet as it leaves, media, retransmission or probe (the rate controller's OnSentPacket). */
   onPacketSent: ((p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void) | null = null;
   probeBytesSent = 0;
@@ -79,6 +96,8 @@ export class PacedSender {
 
   constructor(private readonly o: PacedSenderOptions) {
     this.pacer = new Pacer<Queued>(o.initialRateBps, { pacingFactor: o.pacingFactor });
+    this.timers = o.timer ?? realTimer;
+    this.retransmissionLimiter = new RateLimiter(RETRANSMIT_WINDOW_MS, o.initialRateBps);
   }
 
   addStream(spec: StreamSpec): void {
@@ -97,8 +116,10 @@ export class PacedSender {
     return this.stream(kind).spec.ssrc;
   }
 
+  /** The target rate: the pacer paces at a multiple of it; retransmissions may use up to it. */
   setTargetRate(bps: number): void {
     this.pacer.setTargetRate(bps, this.o.clock.now());
+    this.retransmissionLimiter.setMaxRate(bps);
   }
 
   /**
@@ -139,10 +160,10 @@ export class PacedSender {
     for (const q of this.pacer.process(this.o.clock.now())) this.sendNow(q);
     const next = this.pacer.nextProcessTimeMs(this.o.clock.now());
     if (next === null) return;
-    if (this.timer && next >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null && next >= this.timerAt) return;
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
       this.pump();
@@ -167,6 +188,7 @@ export class PacedSender {
     if (!row) {
       this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length);
       this.retransmissionsSent++;
+      this.retransmissionBytesSent += bytes.length;
       return;
     }
     this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: bytes.length, payload: bytes });
@@ -185,7 +207,10 @@ export class PacedSender {
    * A NACK: resend the listed packets of `ssrc` at the highest pacer priority (plain
    * resend of the same RTP packet with fresh send-time extensions; RFC 4588 RTX would
    * need its own SSRC and payload type in the SDP). Packets resent less than one RTT ago,
-   * or no longer in the history, are skipped (libwebrtc's rule). Returns how many were queued.
+   * still waiting in the pacer, or no longer in the history, are skipped. A packet the
+   * retransmission rate limiter refuses ends the NACK: it and the rest are given up
+   * (RTPSender::OnReceivedNack stops at the first ReSendPacket that fails); the receiver
+   * asks again after an RTT. Returns how many were queued.
    */
   retransmit(ssrc: number, seqs: number[], rttMs: number): number {
     if (this.stopped) return 0;
@@ -193,8 +218,16 @@ export class PacedSender {
     if (!st) return 0;
     const now = this.o.clock.now();
     let n = 0;
-    for (const seq of seqs) {
-      const stored = this.history.forRetransmission(ssrc, seq, now, rttMs);
+    for (let i = 0; i < seqs.length; i++) {
+      let refused = false;
+      const stored = this.history.forRetransmission(ssrc, seqs[i], now, rttMs, (p) => {
+        refused = !this.retransmissionLimiter.tryUseRate(p.payload.length, now);
+        return !refused;
+      });
+      if (refused) {
+        this.retransmissionsRateLimited += seqs.length - i;
+        break;
+      }
       if (!stored) continue;
       const packet = parseRtp(stored.payload);
       this.pacer.enqueue({ packet, row: null, stream: st }, stored.payload.length, 'retransmission', now);
@@ -222,7 +255,7 @@ export class PacedSender {
       if (this.stopped) return;
       const due = Math.min(count, Math.floor((this.o.clock.now() - start) / spacingMs) + 1);
       for (; sent < due; sent++) this.sendPadding(st, cluster.id);
-      if (sent < count) setTimeout(tick, 1);
+      if (sent < count) this.timers.setTimeout(tick, 1);
     };
     tick();
   }
@@ -268,7 +301,7 @@ export class PacedSender {
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = this.o.clock.now() + timeoutMs;
     while (this.pacer.queuedPackets > 0 && this.o.clock.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => this.timers.setTimeout(() => r(undefined), 5));
     }
     return this.pacer.queuedPackets === 0;
   }
@@ -276,7 +309,7 @@ export class PacedSender {
   /** Stops sending; frames still queued are reported as dropped ('stopped') so no row is lost. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     for (const row of this.remaining.keys()) {
       row.dropped = 'stopped';

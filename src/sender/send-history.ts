@@ -12,7 +12,12 @@
  *    - a request for a packet that was already retransmitted less than one RTT ago is
  *      ignored (VerifyRtt), the RTT being the caller's estimate + 5 ms, as
  *      RTPSender::OnReceivedNack sets it (`SetRtt(5 + avg_rtt)`). The first request is
- *      always honoured.
+ *      always honoured;
+ *    - a request for a packet whose retransmission is still waiting in the pacer is
+ *      ignored (`pending_transmission_`), whatever the RTT;
+ *    - the caller may still decline an eligible packet (libwebrtc's encapsulate callback
+ *      of GetPacketAndMarkAsPending, where RTPSender::ReSendPacket applies the
+ *      retransmission rate limit): a declined packet is left as if never requested.
  *
  * 2. Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3),
  *    after libwebrtc's TransportFeedbackAdapter (modules/congestion_controller/rtp/
@@ -71,6 +76,8 @@ export interface StoredPacket {
   /** Last (re)transmission. */
   lastSendTimeMs: number;
   timesRetransmitted: number;
+  /** A retransmission was handed out and has not left yet (RtpPacketHistory's pending_transmission_). */
+  pending: boolean;
 }
 
 export interface PacketResult {
@@ -147,6 +154,7 @@ export class SendHistory {
       firstSendTimeMs: p.sendTimeMs,
       lastSendTimeMs: p.sendTimeMs,
       timesRetransmitted: 0,
+      pending: false,
     });
     while (this.packets.size > this.maxPackets) this.packets.delete(this.packets.keys().next().value as number);
     if (p.transportSeq !== undefined) this.addFeedbackEntry(p.transportSeq, p.ssrc, p.seq, p.sendTimeMs, p.sizeBytes);
@@ -154,11 +162,14 @@ export class SendHistory {
 
   /**
    * The packet to retransmit for a NACK of (`ssrc`, `seq`), or null if it aged out, was
-   * never stored, or was retransmitted less than one RTT (+ 5 ms) ago. A packet returned
-   * counts as retransmitted now; call `onRetransmissionSent` when it actually leaves (the
-   * pacer may hold it) to move that time and give it a transport-wide sequence number.
+   * never stored, is already waiting in the pacer, was retransmitted less than one RTT
+   * (+ 5 ms) ago, or `admit` declined it (RtpPacketHistory::GetPacketAndMarkAsPending).
+   * `admit` is asked only about an otherwise eligible packet. A packet returned counts as
+   * retransmitted now and pending; call `onRetransmissionSent` when it actually leaves
+   * (the pacer may hold it) to move that time, clear the pending mark and give it a
+   * transport-wide sequence number.
    */
-  forRetransmission(ssrc: number, seq: number, nowMs: number, rttMs: number): StoredPacket | null {
+  forRetransmission(ssrc: number, seq: number, nowMs: number, rttMs: number, admit?: (p: StoredPacket) => boolean): StoredPacket | null {
     this.rttMs = rttMs;
     this.cull(nowMs);
     const k = key(ssrc, seq);
@@ -168,9 +179,12 @@ export class SendHistory {
       this.packets.delete(k);
       return null;
     }
+    if (p.pending) return null;
     if (p.timesRetransmitted > 0 && nowMs - p.lastSendTimeMs < rttMs + RETRANSMIT_RTT_MARGIN_MS) return null;
+    if (admit && !admit(p)) return null;
     p.timesRetransmitted++;
     p.lastSendTimeMs = nowMs;
+    p.pending = true;
     return p;
   }
 
@@ -181,7 +195,10 @@ export class SendHistory {
    */
   onRetransmissionSent(ssrc: number, seq: number, sendTimeMs: number, transportSeq?: number, sizeBytes?: number): void {
     const p = this.packets.get(key(ssrc, seq));
-    if (p) p.lastSendTimeMs = Math.max(p.lastSendTimeMs, sendTimeMs);
+    if (p) {
+      p.lastSendTimeMs = Math.max(p.lastSendTimeMs, sendTimeMs);
+      p.pending = false;
+    }
     if (transportSeq !== undefined) {
       this.addFeedbackEntry(transportSeq, ssrc, seq, sendTimeMs, sizeBytes ?? p?.payload.length ?? 0);
     }

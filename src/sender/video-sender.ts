@@ -84,10 +84,16 @@ export class VideoSender {
   targetRateBps: number;
 
   constructor(private readonly o: VideoSenderOptions) {
+    // The encoder's configured rate is media; the target (pacer, retransmission limit, and
+    // what a rate controller's estimate is compared with) is the same rate on the wire,
+    // the inverse of setTargetRate. Holding the encoder rate here instead made an estimate
+    // equal to --bitrate look already applied, so the encoder kept the whole target
+    // without the packet overhead subtracted.
+    const initialTargetBps = o.encoder.bitrateBps / (mediaShare(o.mtu) * (o.mode === 'dual' ? PRIMARY_SHARE : 1));
     this.paced = new PacedSender({
       clock: o.clock,
       mtu: o.mtu,
-      initialRateBps: o.encoder.bitrateBps,
+      initialRateBps: initialTargetBps,
       pacingFactor: o.pacingFactor,
       send: o.send,
       onFrameDone: o.onFrameDone,
@@ -95,7 +101,7 @@ export class VideoSender {
     for (const s of o.streams) this.paced.addStream(s);
     this.primary = H264Encoder.open(o.encoder);
     this.backupRateBps = o.backupEncoder.bitrateBps;
-    this.targetRateBps = o.encoder.bitrateBps;
+    this.targetRateBps = initialTargetBps;
     const dual = o.mode === 'dual';
     this.localDecoder = dual && o.backupReference === 'shared' ? new H264Decoder() : null;
     if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.backupEncoder);

@@ -3,7 +3,9 @@
  * tcp-socket and unix-socket, newline-delimited JSON. As in aiortc the side that
  * speaks first (the offerer) listens; unlike aiortc the answerer retries its connect
  * until the deadline, so the two commands may be started in either order. The socket
- * stays open for the whole run: its closing is how a vanished peer is noticed fast.
+ * stays open for the whole run: its closing is how a vanished peer is noticed fast, and
+ * the offer's `bye` on it is the run's reliable end (RTCP BYE travels with the media and
+ * is lost when the link is full; the `bye` line always arrives, before the close).
  */
 import * as net from 'node:net';
 import * as readline from 'node:readline';
@@ -36,11 +38,14 @@ export class SignalingError extends Error {
   override name = 'SignalingError';
 }
 
+/** The channel ended (peer gone, or closed here): no message will come any more. */
+export class SignalingClosedError extends SignalingError {}
+
 export interface Signaling {
   /** Offerer listens, answerer connects; resolves when a peer is there (or at once for copy-and-paste). */
   connect(role: 'offer' | 'answer', timeoutMs: number): Promise<void>;
   send(msg: SignalMessage): Promise<void>;
-  /** The next message; rejects on timeout or when the channel closes first. */
+  /** The next message; rejects on timeout (none with Infinity) or when the channel closes first (SignalingClosedError). */
   receive(timeoutMs: number): Promise<SignalMessage>;
   /** Called once if the channel closes while the run is still going. */
   onClose(cb: () => void): void;
@@ -76,6 +81,25 @@ export function parseSignalMessage(line: string): SignalMessage {
   throw new SignalingError('malformed signaling message (expected an offer, answer or bye)');
 }
 
+/**
+ * Resolves with the reason of the peer's `bye`, skipping any other (or malformed) message;
+ * rejects with SignalingClosedError when the channel ends without one.
+ */
+export async function waitForBye(signaling: Signaling): Promise<string> {
+  for (;;) {
+    let m: SignalMessage;
+    try {
+      m = await signaling.receive(Infinity);
+    } catch (e) {
+      if (e instanceof SignalingClosedError) throw e;
+      continue; // a malformed line: not a goodbye
+    }
+    if (m.type === 'bye') return m.reason;
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Delivers received lines to waiting receive() calls in order. */
 class LineQueue {
   private lines: string[] = [];
@@ -97,6 +121,8 @@ class LineQueue {
     const line = this.lines.shift();
     if (line !== undefined) return Promise.resolve(line);
     if (this.ended) return Promise.reject(this.ended);
+    // Node fires timers beyond 2^31 − 1 ms at once: treat those as no timeout at all.
+    const timed = Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS;
     return new Promise((resolve, reject) => {
       const w = {
         resolve: (l: string) => {
@@ -108,10 +134,12 @@ class LineQueue {
           reject(e);
         },
       };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new SignalingError(`no ${what} within ${seconds(timeoutMs)} s (is the other peer running?)`));
-      }, timeoutMs);
+      const timer = timed
+        ? setTimeout(() => {
+            this.waiters = this.waiters.filter((x) => x !== w);
+            reject(new SignalingError(`no ${what} within ${seconds(timeoutMs)} s (is the other peer running?)`));
+          }, timeoutMs)
+        : undefined;
       this.waiters.push(w);
     });
   }
@@ -193,7 +221,7 @@ class SocketSignaling implements Signaling {
     rl.on('line', (l) => this.queue.push(l));
     socket.on('error', () => {});
     socket.on('close', () => {
-      this.queue.end(new SignalingError('the signaling connection closed (peer gone)'));
+      this.queue.end(new SignalingClosedError('the signaling connection closed (peer gone)'));
       if (!this.closing) this.closeCb();
     });
   }
@@ -242,7 +270,7 @@ class CopyAndPasteSignaling implements Signaling {
     this.rl.on('line', (l) => {
       if (l.trim()) this.queue.push(l.trim());
     });
-    this.rl.on('close', () => this.queue.end(new SignalingError('standard input closed before the peer message arrived')));
+    this.rl.on('close', () => this.queue.end(new SignalingClosedError('standard input closed before the peer message arrived')));
   }
 
   async send(msg: SignalMessage): Promise<void> {

@@ -15,7 +15,7 @@ const receiver = {
 };
 
 test('join moves receiver times onto the sender clock and splits e2e into components along the last packet', () => {
-  const [row] = joinRows([sender], [receiver], { offsetMs: 500, method: 'rtcp-round-trip', uncertaintyMs: 1, samples: 3 });
+  const [row] = joinRows([sender], [receiver], { offsetMs: 500, method: 'rtcp-round-trip', uncertaintyMs: 1, samples: 3 }).rows;
   assert.equal(row.last_recv_ms, 1017);
   assert.equal(row.encode_ms, 6); // 1006 − 1000
   assert.equal(row.pacer_ms, 9); // 1015 − 1006
@@ -29,7 +29,7 @@ test('join moves receiver times onto the sender clock and splits e2e into compon
 });
 
 test('a frame the receiver never saw is kept, marked incomplete, with empty receive-side columns', () => {
-  const [row] = joinRows([sender], [], { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 });
+  const [row] = joinRows([sender], [], { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 }).rows;
   assert.equal(row.not_rendered_reason, 'incomplete');
   assert.equal(row.rendered, 0);
   assert.equal(row.e2e_ms, '');
@@ -57,4 +57,30 @@ test('nearest-rank percentiles and the summary count only rendered frames', () =
   assert.equal(s.pFrameE2e.n, 1);
   assert.equal(s.freezes, 1);
   assert.deepEqual(s.bytesByStream, { primary: 4000, backup: 1000 });
+});
+
+test('two receiver rows for one (frame, stream): the rendered one is kept, the other counted, never silently dropped', () => {
+  const clock = { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 } as const;
+  // What a receiver that reopened a frame for a late retransmission wrote: the rendered
+  // row, then an "incomplete" row of the same frame holding only the straggler.
+  const straggler = {
+    ...receiver, packets: '1', duplicates: '0', first_recv_ms: '1900', last_recv_ms: '1900', complete_ms: '', decode_start_ms: '',
+    decode_end_ms: '', render_ms: '', rendered: '0', not_rendered_reason: 'incomplete', jitter_estimate_ms: '', current_delay_ms: '',
+  };
+  for (const order of [[receiver, straggler], [straggler, receiver]]) {
+    const { rows, duplicateReceiverRows } = joinRows([sender], order, clock);
+    assert.equal(rows.length, 1);
+    assert.equal(duplicateReceiverRows, 1);
+    assert.equal(rows[0].rendered, 1);
+    assert.equal(rows[0].render_ms, 1560);
+    assert.equal(rows[0].e2e_ms, 560);
+  }
+  // Neither rendered: the complete one wins over the one with fewer packets.
+  const completeLate = { ...receiver, render_ms: '', rendered: '0', not_rendered_reason: 'late' };
+  const { rows } = joinRows([sender], [straggler, completeLate], clock);
+  assert.equal(rows[0].not_rendered_reason, 'late');
+  assert.equal(rows[0].complete_ms, 1517);
+  // Rows of other frames or streams are not duplicates.
+  const backup = { ...receiver, stream: 'backup' };
+  assert.equal(joinRows([sender], [receiver, backup, { ...receiver, frame_id: '8' }], clock).duplicateReceiverRows, 0);
 });

@@ -231,6 +231,24 @@ describe('FrameAssembler on real x264 frames', () => {
     assert.equal(asm.pendingCount, 0);
   });
 
+  it('place() tells how each packet was taken: new, duplicate (pending or completed), late, no frame id', async () => {
+    const { frames } = await setup();
+    const asm = new FrameAssembler();
+    const [a, b] = frames[0];
+    assert.deepEqual(asm.place(a, t0), { outcome: 'new', frames: [] });
+    assert.deepEqual(asm.place(a, t0 + 1), { outcome: 'duplicate', frames: [] });
+    const rest = frames[0].slice(1).map((p, k) => asm.place(p, t0 + 2 + k));
+    assert.ok(rest.every((r) => r.outcome === 'new'));
+    assert.equal(rest[rest.length - 1].frames.length, 1, 'the last packet completes it');
+    assert.equal(asm.place(b, t0 + 50).outcome, 'duplicate', 'a copy after completion');
+    // The other IDR (many packets) loses its last packet and is dropped: what follows is late.
+    const [first, second] = frames[8];
+    asm.place(first, t0 + 60);
+    assert.equal(asm.expire(t0 + 10_000, 100).length, 1);
+    assert.equal(asm.place(second, t0 + 10_001).outcome, 'late');
+    assert.equal(asm.place({ ...frames[1][0], extensions: {} }, t0).outcome, 'no-frame-id');
+  });
+
   it('the RTP marker alone ends a frame', async () => {
     const { clip, frames } = await setup();
     const ps = frames[0].map((p) => ({

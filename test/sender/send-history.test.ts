@@ -33,6 +33,7 @@ describe('SendHistory: retransmission (libwebrtc RtpPacketHistory)', () => {
     assert.ok(p);
     assert.deepEqual(p.payload, payload(500));
     assert.equal(p.timesRetransmitted, 1);
+    h.onRetransmissionSent(0xaaaa, 500, 30);
     assert.equal(h.forRetransmission(0xaaaa, 500, 74, 40), null, '44 ms < 40 + 5 ms after the retransmission');
     assert.ok(h.forRetransmission(0xaaaa, 500, 75, 40), '45 ms later: again');
     assert.equal(h.forRetransmission(0xaaaa, 501, 75, 40), null, 'never sent');
@@ -48,11 +49,40 @@ describe('SendHistory: retransmission (libwebrtc RtpPacketHistory)', () => {
     assert.ok(h.forRetransmission(1, 7, 65, 20));
   });
 
+  it('ignores requests while the retransmission waits in the pacer (pending), however long', () => {
+    const h = new SendHistory();
+    send(h, 1, 7, undefined, 0);
+    assert.ok(h.forRetransmission(1, 7, 10, 20));
+    assert.equal(h.forRetransmission(1, 7, 500, 20), null, 'still pending after 490 ms');
+    h.onRetransmissionSent(1, 7, 510);
+    assert.equal(h.forRetransmission(1, 7, 530, 20), null, 'sent 20 ms ago < RTT + 5');
+    assert.ok(h.forRetransmission(1, 7, 535, 20));
+  });
+
+  it('asks `admit` only about eligible packets; a declined one stays as if never requested', () => {
+    const h = new SendHistory();
+    send(h, 1, 7, undefined, 0, 1000);
+    const asked: number[] = [];
+    const decline = (p: { seq: number }) => {
+      asked.push(p.seq);
+      return false;
+    };
+    assert.equal(h.forRetransmission(1, 7, 10, 20, decline), null);
+    assert.equal(h.forRetransmission(1, 8, 10, 20, decline), null, 'never sent: not asked');
+    assert.deepEqual(asked, [7]);
+    const p = h.forRetransmission(1, 7, 11, 20, () => true);
+    assert.ok(p, 'declined at 10: no RTT wait, not pending');
+    assert.equal(p.timesRetransmitted, 1);
+    assert.equal(h.forRetransmission(1, 7, 12, 20, decline), null);
+    assert.deepEqual(asked, [7], 'pending: not asked again');
+  });
+
   it('ages packets out after max(1000 ms, 3 × RTT) since their last send', () => {
     const h = new SendHistory();
     send(h, 1, 1, undefined, 0);
     send(h, 1, 2, undefined, 0);
     assert.ok(h.forRetransmission(1, 1, 1000, 10));
+    h.onRetransmissionSent(1, 1, 1000);
     assert.equal(h.forRetransmission(1, 2, 1001, 10), null, 'aged out');
     assert.ok(h.forRetransmission(1, 1, 1500, 10), 'retransmitted at 1000: still there');
     const slow = new SendHistory();
