@@ -148,7 +148,7 @@ export function buildCli(): Command {
         "playout delay bounds in ms (libwebrtc's playout-delay semantics); 0,500 selects libwebrtc's low-latency rendering (default: libwebrtc's 0,10000)",
         parsePlayoutDelay,
       )
-      .option('--drop <kind:frame[:always]>', 'inject loss: drop the last packet of this frame on arrival (once: NACK can recover it; always: every retransmission too); repeatable', (v: string, acc: DropSpec[]) => [...acc, asUsage(() => parseDropSpec(v))], [] as DropSpec[])
+      .option('--drop <kind:frame[:always]>', 'inject loss: drop the last packet of this frame on arrival (once: NACK can recover it; always: every retransmission too); rtcp-bye: drop every RTCP BYE; repeatable', (v: string, acc: DropSpec[]) => [...acc, asUsage(() => parseDropSpec(v))], [] as DropSpec[])
       .option('--no-iframe-feedback', 'dual mode: never send the I-frame-complete feedback (the sender then ends each backup episode by its timeout)'),
   ).action(async (opts) => {
     const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number }; iframeFeedback: boolean; drop: DropSpec[] };
