@@ -1,0 +1,162 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+
+import type { SenderFrameRow } from '../../src/metrics/rows';
+import { parseRtp } from '../../src/rtp/packet';
+import { PacedSender } from '../../src/sender/paced-sender';
+import { RETRANSMIT_WINDOW_MS } from '../../src/sender/rate-limiter';
+import { SimTime } from '../emulation/sim-time';
+import { rng as seeded } from '../helpers/random';
+
+const SSRC = 0x1234;
+const FPS = 30;
+
+interface Wire {
+  t: number;
+  seq: number;
+  bytes: number;
+  retransmission: boolean;
+}
+
+function row(frameId: number): SenderFrameRow {
+  return {
+    frame_id: frameId,
+    stream: 'primary',
+    source_index: frameId,
+    frame_type: 'P',
+    size_bytes: 0,
+    qp: '',
+    packets: 0,
+    rtp_timestamp: frameId * 3000,
+    capture_ms: 0,
+    encode_start_ms: '',
+    encode_end_ms: '',
+    pacer_enqueue_ms: '',
+    first_sent_ms: '',
+    last_sent_ms: '',
+    dropped: '',
+  };
+}
+
+/** One Annex B access unit of `bytes` (a single non-IDR slice NAL; the fill holds no start code). */
+function accessUnit(bytes: number, frameId: number): Buffer {
+  const au = Buffer.alloc(bytes, 0x80 | (frameId & 0x7f));
+  au.set([0, 0, 0, 1, 0x41]);
+  return au;
+}
+
+/** A paced sender on simulated time streaming `mediaBps` of video; every packet on the wire is recorded. */
+function setup(targetBps: number, mediaBps: number) {
+  const time = new SimTime(0);
+  const wire: Wire[] = [];
+  const seen = new Set<number>();
+  const paced = new PacedSender({
+    clock: time,
+    timer: time,
+    mtu: 1200,
+    initialRateBps: targetBps,
+    send: (b) => {
+      const p = parseRtp(b);
+      wire.push({ t: time.now(), seq: p.sequenceNumber, bytes: b.length, retransmission: seen.has(p.sequenceNumber) });
+      seen.add(p.sequenceNumber);
+    },
+    onFrameDone: () => {},
+  });
+  paced.addStream({ kind: 'primary', ssrc: SSRC, payloadType: 96 });
+  let frameId = 0;
+  const frameBytes = Math.round(mediaBps / 8 / FPS);
+  /** Streams frames until `untilMs`, calling `between` after each frame. */
+  const streamUntil = async (untilMs: number, between: () => void = () => {}) => {
+    while (time.now() < untilMs) {
+      paced.enqueueFrame('primary', accessUnit(frameBytes, frameId), { frameId, start: true, end: true, key: false, refDelta: 1 }, frameId * 3000, row(frameId));
+      frameId++;
+      between();
+      await time.runUntil(time.now() + 1000 / FPS);
+    }
+  };
+  return { time, wire, paced, streamUntil };
+}
+
+/** Most retransmitted bytes in any window (a − 500 ms, a] from `fromMs` on, by time on the wire. */
+function maxRetransmittedPerWindow(wire: Wire[], fromMs: number, toMs = Infinity): number {
+  const rtx = wire.filter((w) => w.retransmission && w.t >= fromMs && w.t <= toMs);
+  let lo = 0;
+  let sum = 0;
+  let max = 0;
+  for (const w of rtx) {
+    sum += w.bytes;
+    while (rtx[lo].t <= w.t - RETRANSMIT_WINDOW_MS) sum -= rtx[lo++].bytes;
+    max = Math.max(max, sum);
+  }
+  return max;
+}
+
+describe('PacedSender: retransmission rate limit (libwebrtc retransmission_rate_limiter_)', () => {
+  it('under a NACK storm keeps retransmitted bytes per 500 ms within target × 0.5 s, following the target', async () => {
+    const target = 1_000_000;
+    const { time, wire, paced, streamUntil } = setup(target, 900_000);
+    await streamUntil(1000);
+    // Storm: every frame interval the receiver asks again for everything of the last
+    // second, with a 20 ms RTT (so every packet is eligible again after 25 ms).
+    const storm = () => {
+      const recent = wire.filter((w) => !w.retransmission && w.t > time.now() - 1000).map((w) => w.seq);
+      paced.retransmit(SSRC, recent, 20);
+    };
+    await streamUntil(4000, storm);
+    const budget = (target * RETRANSMIT_WINDOW_MS) / 8000;
+    const worst = maxRetransmittedPerWindow(wire, 1000);
+    assert.ok(worst <= budget, `${worst} bytes retransmitted in 500 ms > ${budget}`);
+    assert.ok(worst > 0.9 * budget, `the limit is used: ${worst} of ${budget}`);
+    assert.ok(paced.retransmissionsRateLimited > 1000, `refused ${paced.retransmissionsRateLimited}`);
+    const rtxBytes = wire.filter((w) => w.retransmission).reduce((a, w) => a + w.bytes, 0);
+    assert.equal(paced.retransmissionBytesSent, rtxBytes);
+    const rtxRate = (rtxBytes * 8000) / 3000;
+    assert.ok(rtxRate <= target, `retransmissions averaged ${Math.round(rtxRate)} bit/s over the storm`);
+
+    // The target halves: once the uses at the old rate left the window, the new cap holds.
+    paced.setTargetRate(target / 2);
+    const changedAt = time.now();
+    await streamUntil(changedAt + 3000, storm);
+    const worstAfter = maxRetransmittedPerWindow(wire, changedAt + RETRANSMIT_WINDOW_MS + 250);
+    assert.ok(worstAfter <= budget / 2, `${worstAfter} bytes in 500 ms > ${budget / 2} after the target halved`);
+    paced.stop();
+  });
+
+  it('serves every isolated NACK', async () => {
+    const rand = seeded(3);
+    const { time, wire, paced, streamUntil } = setup(1_000_000, 900_000);
+    await streamUntil(500);
+    const requested: number[] = [];
+    let frame = 0;
+    await streamUntil(5500, () => {
+      // Every 6th frame (200 ms) one or two lost packets of the last 100 ms are asked for.
+      if (++frame % 6 !== 0) return;
+      const recent = wire.filter((w) => !w.retransmission && w.t > time.now() - 100).map((w) => w.seq);
+      const lost = [...new Set([recent[Math.floor(rand() * recent.length)], recent[Math.floor(rand() * recent.length)]])];
+      assert.equal(paced.retransmit(SSRC, lost, 30), lost.length);
+      requested.push(...lost);
+    });
+    await time.runUntil(time.now() + 100);
+    assert.ok(requested.length >= 40);
+    assert.equal(paced.retransmissionsRateLimited, 0);
+    assert.deepEqual(wire.filter((w) => w.retransmission).map((w) => w.seq), requested);
+    paced.stop();
+  });
+
+  it('gives up the rest of a NACK at the first refused packet, and serves it when asked again later', async () => {
+    const { time, wire, paced, streamUntil } = setup(200_000, 150_000);
+    await streamUntil(1000);
+    const eight = wire.slice(-8);
+    // A target whose 500 ms allow exactly five of these packets.
+    const five = eight.slice(0, 5).reduce((a, w) => a + w.bytes, 0);
+    paced.setTargetRate(((five + eight[5].bytes / 2) * 8000) / RETRANSMIT_WINDOW_MS);
+    const seqs = eight.map((w) => w.seq);
+    assert.equal(paced.retransmit(SSRC, seqs, 30), 5);
+    assert.equal(paced.retransmissionsRateLimited, 3, 'the 6th refused, the 7th and 8th given up');
+    await time.runUntil(time.now() + RETRANSMIT_WINDOW_MS);
+    assert.equal(paced.retransmit(SSRC, seqs.slice(5), 30), 3, 'the window emptied');
+    await time.runUntil(time.now() + 200);
+    assert.deepEqual(wire.filter((w) => w.retransmission).map((w) => w.seq), seqs);
+    paced.stop();
+  });
+});
