@@ -9,7 +9,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chromiumMissing, inspectDashboard } from '../report/browser';
 import { join } from 'node:path';
 import { buildCli } from '../../src/cli/main';
 import { checkRequested, detectFeatures, listNamespaces } from '../../src/emulation/netns';
@@ -116,6 +117,24 @@ describe('testbed run experiments/smoke.json', { timeout: 240_000 }, () => {
       assert.ok(Number(s.e2e_p50_ms) > 0 && Number(s.e2e_p50_ms) <= Number(s.e2e_p95_ms) && Number(s.e2e_p95_ms) <= Number(s.e2e_p99_ms), s.cell);
       assert.equal(Number(s.duration_s) > spec.durationS - 1, true, `${s.cell}: measured ${s.duration_s} s`);
       t.diagnostic(`${s.cell}: e2e p50/p95/p99 ${s.e2e_p50_ms}/${s.e2e_p95_ms}/${s.e2e_p99_ms} ms, ${s.rendered}/${s.frames} rendered, utilisation ${s.utilisation_pct} %`);
+    }
+
+    // The smoke experiment's own dashboards, opened in chromium: every chart drawn, no console error.
+    if (!chromiumMissing()) {
+      const plotted = await runCli(['plot', out, '--no-png'], { timeoutMs: 60_000 });
+      assert.equal(plotted.code, 0, plotted.stderr);
+      const shots = join(ROOT, 'dist', 'test-output', 'experiments');
+      mkdirSync(shots, { recursive: true });
+      for (const [html, shot] of [
+        [join(out, 'dashboard.html'), join(shots, 'smoke-experiment.png')],
+        [join(out, cells[1]!.id, 'dashboard.html'), join(shots, `smoke-${cells[1]!.id}.png`)],
+      ] as const) {
+        const page = await inspectDashboard(html, shot);
+        assert.deepEqual(page.errors, [], `${html}: console errors`);
+        assert.ok(page.charts.length >= 4, `${html}: ${page.charts.length} charts`);
+        for (const c of page.charts) assert.ok(c.vegaSvgs >= 1 && c.markItems > 0, `${html} ${c.id}: ${c.markItems} mark items`);
+        t.diagnostic(`${html}: ${page.charts.length} charts drawn in ${page.renderMs} ms; screenshot ${shot}`);
+      }
     }
 
     const before = readFileSync(join(out, 'summary.csv'), 'utf8');
