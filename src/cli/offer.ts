@@ -4,6 +4,7 @@
  * file / --duration / SIGINT / the peer vanishing, and always leaves its CSV and
  * metadata complete and closed.
  */
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monotonicClock } from '../clock';
 import { errText } from '../media/codec';
@@ -16,6 +17,7 @@ import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializ
 import { VideoSender, type BackupReference } from '../sender/video-sender';
 import { createRateController, loadOracleTrace, type RateControlKind } from '../sender/congestion/create';
 import { ExternalRate } from '../sender/congestion/external';
+import { Gcc } from '../sender/congestion/gcc';
 import { DeliveryRate } from '../sender/delivery-rate';
 import type { RateController } from '../sender/congestion/types';
 import { NETWORK_COLUMNS, type NetworkRow } from '../metrics/rows';
@@ -199,6 +201,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
         log(`probe cluster ${c.id} at ${Math.round(c.targetBps / 1000)} kbit/s`);
       }
     };
+    const gccDebugFile = process.env.TESTBED_GCC_DEBUG || null;
     // Apply the controller's estimate and log it (network.csv).
     const updateRate = () => {
       const now = clock.now();
@@ -208,6 +211,10 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       }
       const est = ctl.estimate(now);
       if (o.rateControl !== 'fixed' && Math.abs(est.targetBps - s.targetRateBps) >= 1) s.setTargetRate(est.targetBps);
+      // Opt-in GCC internals, one JSON line per rate update (src/sender/congestion/README.md).
+      if (gccDebugFile && ctl instanceof Gcc) {
+        appendFileSync(gccDebugFile, JSON.stringify({ t: now, targetBps: est.targetBps, detector: est.detector, ...ctl.debug() }) + '\n');
+      }
       networkRows.write({
         time_ms: now,
         controller: ctl.name,

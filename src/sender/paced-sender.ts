@@ -170,7 +170,8 @@ export class PacedSender {
     }, Math.max(0, next - this.o.clock.now()));
   }
 
-  private sendNow({ packet, row, stream }: Queued): void {
+  /** Sends a packet the pacer released (or a probe cluster took); returns the bytes sent. */
+  private sendNow({ packet, row, stream }: Queued, probeClusterId?: number): number {
     const now = this.o.clock.now();
     packet.extensions.absSendTime = absSendTimeFromMs(now);
     const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
@@ -186,12 +187,12 @@ export class PacedSender {
     this.countSent(now, bytes.length);
     this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
     if (!row) {
-      this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length);
+      this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length, probeClusterId);
       this.retransmissionsSent++;
       this.retransmissionBytesSent += bytes.length;
-      return;
+      return bytes.length;
     }
-    this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: bytes.length, payload: bytes });
+    this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: bytes.length, payload: bytes, probeClusterId });
     if (row.first_sent_ms === '') row.first_sent_ms = now;
     row.last_sent_ms = now;
     const left = (this.remaining.get(row) ?? 1) - 1;
@@ -201,6 +202,7 @@ export class PacedSender {
       this.remaining.delete(row);
       this.o.onFrameDone(row);
     }
+    return bytes.length;
   }
 
   /**
@@ -238,29 +240,39 @@ export class PacedSender {
   }
 
   /**
-   * Sends one bandwidth probe cluster (libwebrtc's probing): padding-only RTP packets on
-   * the primary SSRC, spread over the cluster's duration at its target rate (released in
-   * 1 ms steps), each tagged with the cluster id in the send history so transport feedback
-   * can measure what got through. They bypass the media pacer, as libwebrtc's prober
-   * overrides the pacing rate for a cluster.
+   * Sends one bandwidth probe cluster (libwebrtc's probing) at the cluster's target rate,
+   * released in 1 ms steps until it has sent its minimum bytes and packets. As libwebrtc's
+   * PacingController does while a cluster is active, the cluster carries the media waiting
+   * in the pacer (at the probe rate, charged to the media budget) and pads only when the
+   * queue is empty (padding-only RTP packets on the primary SSRC). Every packet sent is
+   * tagged with the cluster id in the send history, so transport feedback measures the
+   * whole cluster: a cluster of padding alone on top of media would measure only the
+   * padding's share of a loaded bottleneck and read low.
    */
   sendProbeCluster(cluster: { id: number; targetBps: number; minPackets: number; minBytes: number }): void {
     if (this.stopped) return;
     const st = this.stream('primary');
-    const count = Math.max(cluster.minPackets, Math.ceil(cluster.minBytes / PROBE_PADDING_BYTES));
-    const spacingMs = (PROBE_PADDING_BYTES * 8 * 1000) / cluster.targetBps;
     const start = this.o.clock.now();
-    let sent = 0;
+    let bytes = 0;
+    let packets = 0;
+    const done = () => bytes >= cluster.minBytes && packets >= cluster.minPackets;
     const tick = () => {
       if (this.stopped) return;
-      const due = Math.min(count, Math.floor((this.o.clock.now() - start) / spacingMs) + 1);
-      for (; sent < due; sent++) this.sendPadding(st, cluster.id);
-      if (sent < count) this.timers.setTimeout(tick, 1);
+      // Due: the cluster's rate over the time elapsed, one packet at once at the start.
+      const dueBytes = ((this.o.clock.now() - start) * cluster.targetBps) / 8000;
+      while (!done() && (packets === 0 || bytes < dueBytes)) {
+        const media = this.pacer.takeForProbe(this.o.clock.now());
+        bytes += media ? this.sendNow(media, cluster.id) : this.sendPadding(st, cluster.id);
+        packets++;
+      }
+      if (!done()) this.timers.setTimeout(tick, 1);
+      else this.pump();
     };
     tick();
   }
 
-  private sendPadding(st: StreamState, clusterId: number): void {
+  /** Returns the bytes sent. */
+  private sendPadding(st: StreamState, clusterId: number): number {
     const now = this.o.clock.now();
     const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
     const packet: RtpPacket = {
@@ -279,6 +291,7 @@ export class PacedSender {
     this.probeBytesSent += bytes.length;
     this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, bytes.length, clusterId);
     this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
+    return bytes.length;
   }
 
   /** Bytes sent over the last second, as bit/s. */

@@ -297,6 +297,21 @@ export class Pacer<T> {
   }
 
   /**
+   * The next packet in priority order regardless of the budget, charged to it (debt is paid
+   * by later refills): a probe cluster sends queued media at the probe's rate, as
+   * libwebrtc's PacingController does while a cluster is active. Null when the queue is empty.
+   */
+  takeForProbe(nowMs: number): T | null {
+    const now = this.clampNow(nowMs);
+    this.advance(now);
+    this.updateQueueTime(now);
+    if (this.packets === 0) return null;
+    const p = this.pop();
+    this.budget.use(p.sizeBytes);
+    return p.item;
+  }
+
+  /**
    * When the caller should call process() next; null when the queue is empty (call it
    * again after the next enqueue). Returns `nowMs` when a packet can go out at once.
    */

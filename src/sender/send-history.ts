@@ -64,6 +64,8 @@ export interface SentPacket {
   sizeBytes: number;
   /** The serialized RTP packet, as sent (kept by reference: do not reuse the buffer). */
   payload: Buffer;
+  /** The bandwidth probe cluster the packet was sent in, if any. */
+  probeClusterId?: number;
 }
 
 export interface StoredPacket {
@@ -157,7 +159,7 @@ export class SendHistory {
       pending: false,
     });
     while (this.packets.size > this.maxPackets) this.packets.delete(this.packets.keys().next().value as number);
-    if (p.transportSeq !== undefined) this.addFeedbackEntry(p.transportSeq, p.ssrc, p.seq, p.sendTimeMs, p.sizeBytes);
+    if (p.transportSeq !== undefined) this.addFeedbackEntry(p.transportSeq, p.ssrc, p.seq, p.sendTimeMs, p.sizeBytes, p.probeClusterId);
   }
 
   /**
@@ -193,14 +195,14 @@ export class SendHistory {
    * MarkPacketAsSent); with a transport-wide sequence number (libwebrtc gives
    * retransmissions their own) it is tracked for feedback like any packet.
    */
-  onRetransmissionSent(ssrc: number, seq: number, sendTimeMs: number, transportSeq?: number, sizeBytes?: number): void {
+  onRetransmissionSent(ssrc: number, seq: number, sendTimeMs: number, transportSeq?: number, sizeBytes?: number, probeClusterId?: number): void {
     const p = this.packets.get(key(ssrc, seq));
     if (p) {
       p.lastSendTimeMs = Math.max(p.lastSendTimeMs, sendTimeMs);
       p.pending = false;
     }
     if (transportSeq !== undefined) {
-      this.addFeedbackEntry(transportSeq, ssrc, seq, sendTimeMs, sizeBytes ?? p?.payload.length ?? 0);
+      this.addFeedbackEntry(transportSeq, ssrc, seq, sendTimeMs, sizeBytes ?? p?.payload.length ?? 0, probeClusterId);
     }
   }
 

@@ -160,3 +160,56 @@ describe('PacedSender: retransmission rate limit (libwebrtc retransmission_rate_
     paced.stop();
   });
 });
+
+describe('PacedSender probe clusters (libwebrtc PacingController with an active cluster)', () => {
+  /** Feedback saying every packet sent so far arrived at its send time; the results by transport seq. */
+  function allArrived(paced: PacedSender, sent: { transportSeq: number; sendTimeMs: number }[]) {
+    return paced.history.onTransportFeedback(
+      {
+        type: 'twcc',
+        senderSsrc: 1,
+        mediaSsrc: SSRC,
+        baseSeq: sent[0].transportSeq,
+        referenceTimeMs: 0,
+        feedbackCount: 0,
+        packets: sent.map((s) => ({ seq: s.transportSeq, receivedAtMs: Math.round(s.sendTimeMs * 4) / 4 })),
+      },
+      0,
+    );
+  }
+
+  it('carries the queued media at the probe rate, pads only when the queue is empty, and tags every packet', async () => {
+    // 300 kbit/s target: one 30 kB frame waits in the pacer for ~300 ms.
+    const { time, wire, paced } = setup(300_000, 0);
+    const sent: { transportSeq: number; sendTimeMs: number }[] = [];
+    paced.onPacketSent = (p) => sent.push(p);
+    paced.enqueueFrame('primary', accessUnit(30_000, 0), { frameId: 0, start: true, end: true, key: true, refDelta: 0 }, 0, row(0));
+    await time.runUntil(20);
+    const before = wire.length;
+    const queuedBefore = 26 - before; // 30 kB in ≤ 1200-byte packets: 26 packets
+    // A 2 Mbit/s cluster of at least 15 ms (3750 B) and 5 packets, then one of 60 kB that outlasts the queue.
+    paced.sendProbeCluster({ id: 7, targetBps: 2_000_000, minPackets: 5, minBytes: 3750 });
+    await time.runUntil(40);
+    const first = wire.slice(before);
+    assert.ok(first.length >= 4 && first.every((w) => w.bytes > 1000), `media, not padding: ${first.map((w) => w.bytes)}`);
+    const span = first[first.length - 1].t - first[0].t;
+    assert.ok(span <= 20, `sent at the probe rate: ${first.length} packets over ${span} ms`);
+    paced.sendProbeCluster({ id: 8, targetBps: 4_000_000, minPackets: 5, minBytes: 60_000 });
+    await time.runUntil(400);
+    const padding = wire.filter((w) => w.bytes < 300);
+    assert.ok(padding.length > 0, 'padding once the media ran out');
+    const media = wire.filter((w) => w.bytes > 1000);
+    assert.equal(media.length, 26, 'every media packet sent once');
+    assert.ok(queuedBefore > 10);
+    const lastMedia = Math.max(...media.map((w) => w.t));
+    assert.ok(padding.every((w) => w.t >= lastMedia), 'no padding while media waited');
+
+    const results = allArrived(paced, sent);
+    const byCluster = (id: number) => results.filter((r) => r.probeClusterId === id);
+    assert.ok(byCluster(7).length >= 5 && byCluster(7).every((r) => r.sizeBytes > 1000), 'cluster 7: media packets, tagged');
+    const bytes8 = byCluster(8).reduce((a, r) => a + r.sizeBytes, 0);
+    assert.ok(bytes8 >= 60_000 && bytes8 < 60_000 + 1300, `cluster 8: ${bytes8} B, media and padding`);
+    assert.ok(results.filter((r) => r.probeClusterId === undefined).length === before, 'packets paced before the clusters are untagged');
+    paced.stop();
+  });
+});

@@ -47,6 +47,25 @@ export const kAdditionalBackoffTermBps = 5000;
 
 export type RateControlState = 'hold' | 'increase' | 'decrease';
 
+/** Why the delay-based rate last changed (for the debug trace). */
+export type AimdReason =
+  | 'overuse-decrease'
+  | 'increase-multiplicative'
+  | 'increase-additive'
+  | 'increase-limited'
+  | 'probe-set-estimate'
+  | 'halve-no-acked';
+
+/** The last AIMD decision that changed or tried to change the rate. */
+export interface AimdDecision {
+  atMs: number;
+  reason: AimdReason;
+  /** The acknowledged rate the decision used (bit/s), null if none. */
+  ackedBps: number | null;
+  oldBps: number;
+  newBps: number;
+}
+
 export interface RateControlInput {
   bwState: BandwidthUsage;
   /** Acknowledged bitrate, bit/s; null if not measured yet. */
@@ -82,6 +101,7 @@ export class AimdRateControl {
   private lastDecreaseBps: number | null = null;
   private readonly subtractAdditionalBackoffTerm: boolean;
   private readonly noIncreaseInAlr: boolean;
+  private lastDecisionValue: AimdDecision | null = null;
 
   constructor(opts: AimdOptions = {}) {
     this.beta = opts.backoffFactor ?? kDefaultBackoffFactor;
@@ -156,12 +176,18 @@ export class AimdRateControl {
     return this.currentBitrate;
   }
 
-  setEstimate(bps: number, atMs: number): void {
+  setEstimate(bps: number, atMs: number, reason: AimdReason = 'probe-set-estimate'): void {
     this.bitrateIsInitialized = true;
     const prev = this.currentBitrate;
     this.currentBitrate = this.clampBitrate(bps);
     this.timeLastBitrateChange = atMs;
     if (this.currentBitrate < prev) this.timeLastBitrateDecrease = atMs;
+    this.lastDecisionValue = { atMs, reason, ackedBps: null, oldBps: prev, newBps: this.currentBitrate };
+  }
+
+  /** The last decrease, increase or set estimate (debug trace); null before any. */
+  get lastDecision(): AimdDecision | null {
+    return this.lastDecisionValue;
   }
 
   /** Additive increase rate near convergence: one average packet per response time (2·(rtt+100 ms)). */
@@ -186,6 +212,8 @@ export class AimdRateControl {
 
   private changeBitrate(input: RateControlInput, atMs: number): void {
     let newBitrate: number | null = null;
+    let reason: AimdReason | null = null;
+    const oldBitrate = this.currentBitrate;
     const estimatedThroughput = input.estimatedThroughputBps ?? this.latestEstimatedThroughput;
     if (input.estimatedThroughputBps !== null) this.latestEstimatedThroughput = input.estimatedThroughputBps;
 
@@ -220,6 +248,12 @@ export class AimdRateControl {
               this.currentBitrate + this.multiplicativeRateIncrease(atMs, this.timeLastBitrateChange, this.currentBitrate);
           }
           newBitrate = Math.min(increased, increaseLimit);
+          reason =
+            increased > increaseLimit
+              ? 'increase-limited'
+              : this.linkCapacity.hasEstimate()
+                ? 'increase-additive'
+                : 'increase-multiplicative';
         }
         this.timeLastBitrateChange = atMs;
         break;
@@ -236,6 +270,7 @@ export class AimdRateControl {
         }
         // Avoid increasing the rate when over-using.
         if (decreased < this.currentBitrate) newBitrate = decreased;
+        reason = 'overuse-decrease';
 
         if (this.bitrateIsInitialized && estimatedThroughput < this.currentBitrate) {
           this.lastDecreaseBps = newBitrate === null ? 0 : this.currentBitrate - newBitrate;
@@ -255,6 +290,9 @@ export class AimdRateControl {
       }
     }
     this.currentBitrate = this.clampBitrate(newBitrate ?? this.currentBitrate);
+    if (reason !== null) {
+      this.lastDecisionValue = { atMs, reason, ackedBps: estimatedThroughput, oldBps: oldBitrate, newBps: this.currentBitrate };
+    }
   }
 
   private clampBitrate(bps: number): number {

@@ -137,7 +137,7 @@ export class DelayBasedBwe {
       if (ackedBps === null && rc.validEstimate() && rc.initialTimeToReduceFurther(atMs)) {
         // Overusing before we have a measured acknowledged bitrate: halve the rate (at most
         // once per RTT, 10–200 ms).
-        rc.setEstimate(rc.latestEstimate() / 2, atMs);
+        rc.setEstimate(rc.latestEstimate() / 2, atMs, 'halve-no-acked');
         return { updated: true, targetBps: rc.latestEstimate(), recoveredFromOveruse: false };
       }
       return { updated: false, targetBps: rc.latestEstimate(), recoveredFromOveruse: false };

@@ -29,7 +29,9 @@
  * rate, further exponential probes, periodic ALR probes, a probe after a large drop); the
  * sender sends each as padding at the cluster's rate and tags its packets with the cluster id
  * (PacketResult.probeClusterId). Per feedback, the received probe packets (in receive-time
- * order) go to the ProbeBitrateEstimator; a probe estimate goes to the delay-based BWE, which
+ * order) go to the ProbeBitrateEstimator; a probe estimate below the current estimate is raised to
+ * min(estimate, 0.85 × acknowledged) (WebRTC-Bwe-LimitProbesLowerThanThroughputEstimate, on by
+ * default in libwebrtc), then goes to the delay-based BWE, which
  * takes it as its estimate unless over-using (AimdRateControl::SetEstimate), and then to the
  * loss-based control as its new send bitrate (SetSendBitrate); the probe controller hears the
  * probe result (further probing), each new target (large drops) and the ALR state, and is
@@ -39,13 +41,16 @@
 import { AcknowledgedBitrateEstimator, type AckedPacket } from './acked-bitrate-estimator';
 import { AlrDetector } from './alr-detector';
 import { DelayBasedBwe } from './delay-based-bwe';
-import { LossBasedControl } from './loss-based-control';
+import type { AimdDecision } from './aimd-rate-control';
+import { LossBasedControl, type LossRule } from './loss-based-control';
 import { ProbeBitrateEstimator } from './probe-bitrate-estimator';
 import { ProbeController, type ProbeCluster } from './probe-controller';
 import type { NetworkEstimate, RateController, TransportFeedback } from './types';
 
 /** goog_cc_network_control.cc kLossUpdateInterval ("From RTCPSender video report interval"). */
 export const kLossUpdateIntervalMs = 1000;
+/** goog_cc_network_control.cc kProbeDropThroughputFraction: a probe result is not taken below 0.85 × acknowledged. */
+export const kProbeDropThroughputFraction = 0.85;
 /** goog_cc_network_control.cc kDefaultPaceMultiplier: pacing rate = 2.5 × target. */
 export const kDefaultPaceMultiplier = 2.5;
 
@@ -72,6 +77,11 @@ export interface GccOptions {
   rapidRecovery?: boolean;
   /** Periodic probes outside ALR every this many ms (our addition, probe-controller.ts); default 0 = off. */
   periodicProbeIntervalMs?: number;
+  /**
+   * A probe result below the estimate lowers it at most to min(estimate, 0.85 × acknowledged)
+   * (WebRTC-Bwe-LimitProbesLowerThanThroughputEstimate, libwebrtc default on); default true.
+   */
+  limitProbesLowerThanThroughput?: boolean;
 }
 
 /** Internals for logging and tests. */
@@ -87,6 +97,15 @@ export interface GccDebugState {
   lastProbeBps: number | null;
   lastProbeAtMs: number | null;
   probeClustersCreated: number;
+  /** Acknowledged bitrate (bit/s), null before the first window. */
+  ackedBps: number | null;
+  /** The delay-based cap the loss-based control applies (bit/s; Infinity = none). */
+  delayBasedLimitBps: number;
+  /** The loss-based rule last applied, and the loss fraction it used. */
+  lossRule: LossRule;
+  lossFraction: number;
+  /** The last AIMD decision (overuse decrease, increase kind, probe setEstimate). */
+  aimd: AimdDecision | null;
 }
 
 export class Gcc implements RateController {
@@ -101,6 +120,7 @@ export class Gcc implements RateController {
   private lastProbeBps: number | null = null;
   private lastProbeAtMs: number | null = null;
   private probeClustersCreated = 0;
+  private readonly limitProbesLowerThanThroughput: boolean;
 
   private nextLossUpdateMs = -Infinity;
   private lostSinceLastLossUpdate = 0;
@@ -117,6 +137,7 @@ export class Gcc implements RateController {
     }
     const startBps = Math.min(Math.max(opts.startBps, opts.minBps), opts.maxBps);
     this.lossSource = opts.lossSource ?? 'transport-feedback';
+    this.limitProbesLowerThanThroughput = opts.limitProbesLowerThanThroughput ?? true;
     this.delayBased = new DelayBasedBwe({
       startBps,
       minBps: opts.minBps,
@@ -197,7 +218,13 @@ export class Gcc implements RateController {
         });
       }
     }
-    const probeBps = this.probeEstimator.fetchAndResetLastEstimatedBitrate();
+    let probeBps = this.probeEstimator.fetchAndResetLastEstimatedBitrate();
+    if (this.limitProbesLowerThanThroughput && probeBps !== null && ackedBps !== null) {
+      // Limit the back-off to slightly below the acknowledged rate ("slightly below" to drain
+      // the queues if we really are over-using); min() so a low probe never increases the estimate.
+      const limit = Math.min(this.delayBased.latestEstimate(), ackedBps * kProbeDropThroughputFraction);
+      probeBps = Math.max(probeBps, limit);
+    }
 
     // 4. Delay-based estimate (a probe result becomes the estimate unless over-using).
     const result = this.delayBased.incomingPacketFeedbackVector(received, ackedBps, alrStart !== null, t, probeBps);
@@ -276,6 +303,11 @@ export class Gcc implements RateController {
       lastProbeBps: this.lastProbeBps,
       lastProbeAtMs: this.lastProbeAtMs,
       probeClustersCreated: this.probeClustersCreated,
+      ackedBps: this.acked.bitrateBps(),
+      delayBasedLimitBps: this.lossBased.delayBasedLimitBps,
+      lossRule: this.lossBased.lastRule,
+      lossFraction: this.lossBased.fractionLoss(),
+      aimd: rc.lastDecision,
     };
   }
 

@@ -51,6 +51,9 @@ export const kLibwebrtcLossIncreaseFactor = 1.08;
 /** send_side_bandwidth_estimation.cc: new_bitrate += 1 kbit/s "to make sure we do not get stuck". */
 export const kLossIncreaseOffsetBps = 1000;
 
+/** Which rule of UpdateEstimate last ran (debug trace). */
+export type LossRule = 'start-phase' | 'increase' | 'hold' | 'decrease' | 'no-report';
+
 export interface LossBasedOptions {
   startBps: number;
   minBps: number;
@@ -75,6 +78,7 @@ export class LossBasedControl {
   /** (time, target) pairs; front holds the minimum target of the last second. */
   private minBitrateHistory: Array<[number, number]> = [];
   private readonly increaseFactor: number;
+  private lastRuleValue: LossRule = 'no-report';
 
   constructor(opts: LossBasedOptions) {
     this.increaseFactor = opts.increaseFactor ?? kDraftLossIncreaseFactor;
@@ -156,6 +160,7 @@ export class LossBasedControl {
       let newBitrate = this.currentTarget;
       if (Number.isFinite(this.delayBasedLimit)) newBitrate = Math.max(this.delayBasedLimit, newBitrate);
       if (newBitrate !== this.currentTarget) {
+        this.lastRuleValue = 'start-phase';
         this.minBitrateHistory = [[atMs, this.currentTarget]];
         this.updateTargetBitrate(newBitrate);
         return;
@@ -164,6 +169,7 @@ export class LossBasedControl {
     this.updateMinHistory(atMs);
     if (!Number.isFinite(this.lastLossPacketReport)) {
       // No feedback received.
+      this.lastRuleValue = 'no-report';
       this.applyTargetLimits();
       return;
     }
@@ -175,6 +181,7 @@ export class LossBasedControl {
         // the step is per second however often this runs; +1 kbit/s so we do not get stuck.
         let newBitrate = Math.floor(this.minBitrateHistory[0]![1] * this.increaseFactor + 0.5);
         newBitrate += kLossIncreaseOffsetBps;
+        this.lastRuleValue = 'increase';
         this.updateTargetBitrate(newBitrate);
         return;
       } else if (this.currentTarget > kDefaultBitrateThresholdBps) {
@@ -189,12 +196,19 @@ export class LossBasedControl {
           // newRate = rate · (1 − 0.5·lossRate), where packetLoss = 256·lossRate.
           const newBitrate = Math.trunc((this.currentTarget * (512 - this.lastFractionLossQ8)) / 512);
           this.hasDecreasedSinceLastFractionLoss = true;
+          this.lastRuleValue = 'decrease';
           this.updateTargetBitrate(newBitrate);
           return;
         }
       }
     }
+    this.lastRuleValue = 'hold';
     this.applyTargetLimits();
+  }
+
+  /** The rule UpdateEstimate last applied (debug trace). */
+  get lastRule(): LossRule {
+    return this.lastRuleValue;
   }
 
   /** The target rate, bit/s. */
