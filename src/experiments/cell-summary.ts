@@ -9,14 +9,8 @@
 import type { ExperimentSummaryRow } from '../metrics/rows';
 import { summarizeFrames, type RunSummary } from '../metrics/summary';
 
-export interface CellIdentity {
-  cell: string;
-  arm: string;
-  trace: string;
-  trace_family: string;
-  repetition: number;
-  seed: number;
-}
+/** What names a cell in its summary row. */
+export type CellIdentity = Pick<ExperimentSummaryRow, 'cell' | 'arm' | 'trace' | 'trace_family' | 'repetition' | 'seed'>;
 
 export interface CellFigures {
   window: { fromMs: number; toMs: number } | null;
