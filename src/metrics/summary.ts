@@ -4,7 +4,9 @@
  */
 import { readCsv } from './csv';
 
-export const COMPONENTS = ['encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms'] as const;
+/** Latency components along a frame's path, in the order they happen; they add up to e2e_ms. */
+export const PATH_COMPONENTS = ['encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms'] as const;
+export const COMPONENTS = [...PATH_COMPONENTS, 'e2e_ms'] as const;
 
 export interface Percentiles {
   n: number;
@@ -51,12 +53,20 @@ export interface RunSummary {
 /** A freeze: more than 200 ms between two rendered pictures (the issue's definition). */
 export const FREEZE_MS = 200;
 
+/** The freezes among render times in order: each gap of more than `thresholdMs` between consecutive pictures. */
+export function freezeGaps(renderMs: readonly number[], thresholdMs = FREEZE_MS): { fromMs: number; toMs: number }[] {
+  const out: { fromMs: number; toMs: number }[] = [];
+  for (let i = 1; i < renderMs.length; i++) {
+    if (renderMs[i] - renderMs[i - 1] > thresholdMs) out.push({ fromMs: renderMs[i - 1], toMs: renderMs[i] });
+  }
+  return out;
+}
+
 export function summarizeFrames(rows: Record<string, string>[]): RunSummary {
   const rendered = rows.filter((r) => r.rendered === '1');
   const iPictures = new Set(rows.filter((r) => r.stream !== 'backup' && r.frame_type === 'I').map((r) => r.frame_id));
   const renderTimes = rendered.map((r) => Number(r.render_ms)).sort((a, b) => a - b);
-  let freezes = 0;
-  for (let i = 1; i < renderTimes.length; i++) if (renderTimes[i] - renderTimes[i - 1] > FREEZE_MS) freezes++;
+  const freezes = freezeGaps(renderTimes).length;
   const bytesByStream: Record<string, number> = {};
   for (const r of rows) bytesByStream[r.stream] = (bytesByStream[r.stream] ?? 0) + (Number(r.size_bytes) || 0);
   const notRendered: Record<string, number> = {};

@@ -7,8 +7,9 @@ import { basename, join } from 'node:path';
 import { EXPERIMENT_SUMMARY_COLUMNS } from '../metrics/rows';
 import { numOrNull, readOptionalTable, readTable, ReportInputError, type Row } from './input';
 
-/** Latency components along a frame's path, in the order they happen. */
-export const COMPONENTS = ['encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms'] as const;
+import { PATH_COMPONENTS as COMPONENTS } from '../metrics/summary';
+
+export { COMPONENTS };
 export type Component = (typeof COMPONENTS)[number];
 
 export interface FrameRecord {

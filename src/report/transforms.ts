@@ -3,7 +3,7 @@
  * hand-made rows. Times become seconds from the run's first capture (one origin for
  * frames, events, network and link rows: they share the sender's monotonic clock).
  */
-import { FREEZE_MS } from '../metrics/summary';
+import { FREEZE_MS, freezeGaps } from '../metrics/summary';
 import { COMPONENTS, type EventRecord, type FrameRecord, type LinkRecord, type NetworkRecord } from './load';
 
 const seconds = (ms: number, originMs: number) => (ms - originMs) / 1000;
@@ -143,12 +143,7 @@ export interface Freeze extends Interval {
 
 /** Gaps longer than `thresholdMs` between consecutive rendered pictures (FREEZE_MS, as the run summary counts them). */
 export function freezes(renderMs: readonly number[], originMs: number, thresholdMs = FREEZE_MS): Freeze[] {
-  const out: Freeze[] = [];
-  for (let i = 1; i < renderMs.length; i++) {
-    const gap = renderMs[i] - renderMs[i - 1];
-    if (gap > thresholdMs) out.push({ start_s: seconds(renderMs[i - 1], originMs), end_s: seconds(renderMs[i], originMs), gap_ms: gap });
-  }
-  return out;
+  return freezeGaps(renderMs, thresholdMs).map((g) => ({ start_s: seconds(g.fromMs, originMs), end_s: seconds(g.toMs, originMs), gap_ms: g.toMs - g.fromMs }));
 }
 
 export interface RatePoint {

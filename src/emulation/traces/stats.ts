@@ -5,6 +5,7 @@
  * 1-s bins of the time-weighted mean.
  */
 import type { Trace, TraceSample } from './types';
+import { percentile } from '../../metrics/summary';
 
 export type Direction = 'up' | 'down';
 
@@ -113,13 +114,8 @@ export function secondStats(trace: Trace, direction: Direction = 'up'): SecondSt
     cv: mean > 0 ? Math.sqrt(ss / n) / mean : Number.NaN,
     lag1: ss > 0 ? cross / ss : Number.NaN,
     belowTenthShare: x.filter((v) => v < 0.1 * mean).length / n,
-    changeP50: percentileOf(changes, 50),
-    changeP95: percentileOf(changes, 95),
+    changeP50: percentile(changes, 50),
+    changeP95: percentile(changes, 95),
   };
 }
 
-/** Nearest-rank percentile of sorted values (NaN when empty). */
-function percentileOf(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
