@@ -323,6 +323,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       retransmissions_sent: s.paced.retransmissionsSent,
       retransmission_bytes_sent: s.paced.retransmissionBytesSent,
       retransmissions_rate_limited: s.paced.retransmissionsRateLimited,
+      probe_padding_bytes_sent: s.paced.probePaddingBytesSent,
       ...Object.fromEntries(
         streamKinds.flatMap((k) => [
           [`${k}_packets_sent`, s.paced.counters(k).packetsSent],

@@ -90,7 +90,8 @@ export class PacedSender {
   readonly retransmissionLimiter: RateLimiter;
   /** Every packet as it leaves, media, retransmission or probe (the rate controller's OnSentPacket). */
   onPacketSent: ((p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void) | null = null;
-  probeBytesSent = 0;
+  /** Padding bytes sent in probe clusters (the media a cluster carries is counted as media). */
+  probePaddingBytesSent = 0;
   /** RTP timestamp of the last media packet: padding carries it (RFC 3550 leaves it to us; libwebrtc does this). */
   private lastTimestamp = 0;
 
@@ -288,7 +289,7 @@ export class PacedSender {
     const bytes = serializeRtp(packet, { paddingBytes: PROBE_PADDING_BYTES });
     this.o.send(bytes);
     this.countSent(now, bytes.length);
-    this.probeBytesSent += bytes.length;
+    this.probePaddingBytesSent += bytes.length;
     this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, bytes.length, clusterId);
     this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
     return bytes.length;

@@ -203,6 +203,7 @@ describe('PacedSender probe clusters (libwebrtc PacingController with an active 
     assert.ok(queuedBefore > 10);
     const lastMedia = Math.max(...media.map((w) => w.t));
     assert.ok(padding.every((w) => w.t >= lastMedia), 'no padding while media waited');
+    assert.equal(paced.probePaddingBytesSent, padding.reduce((a, w) => a + w.bytes, 0), 'padding counted apart from media');
 
     const results = allArrived(paced, sent);
     const byCluster = (id: number) => results.filter((r) => r.probeClusterId === id);
