@@ -1,18 +1,19 @@
 /**
  * Benchmark (not a test): rate controllers on a stepping link. `node dist/bench/cc.js
- * [trace=step-2.5-1.0-2.5] [arms=gcc,gcc-probe,fixed,oracle]` (needs root); the trace is a
+ * [trace=step-2.5-1.0-2.5] [arms=gcc,gcc-libwebrtc,fixed,oracle]` (needs root); the trace is a
  * bundled name or a .trace path. Environment: KEYINT (frames between I-frames, default 60;
- * 0 = only the first, WebRTC's habit), VBV_MS, PACING_FACTOR, PROBE_INTERVAL_S.
+ * 0 = only the first, WebRTC's habit), VBV_MS, PACING_FACTOR, PROBE_INTERVAL_S (the gcc arm's
+ * --probe-interval; default: the CLI's), REPS (runs per arm, interleaved; default 1).
  *
  * A tbf link between two namespaces replays the trace (capacity steps via tc qdisc change
  * on a drift-free schedule), 300 ms queue; offer (720p30, single stream) streams through it
  * under each controller. `fixed` runs at 0.95 × the first step; `oracle` at 0.95 × the
- * capacity in force; `gcc` starts at 1 Mbit/s with libwebrtc's probing; `gcc-probe` adds
- * periodic probes outside ALR every PROBE_INTERVAL_S (default 2 s).
- * Per step, over its last 10 s: link utilisation (bytes delivered, from the receiver's
+ * capacity in force; `gcc` is the testbed's default GCC starting at 1 Mbit/s (libwebrtc's,
+ * plus a periodic probe outside ALR); `gcc-libwebrtc` the same with libwebrtc's probing only.
+ * Per step, over its last 10 s: link utilisation (IP bytes delivered, from the receiver's
  * transport-wide feedback as acknowledged rate / capacity), p95 one-way queueing delay
  * (per frame: last packet's network time minus the run's minimum), and after each drop the
- * time until the target is below the new capacity.
+ * time until the target is below the new capacity. With REPS > 1: the median and the range.
  */
 import { join } from 'node:path';
 import { detectShaping, ShapedLink } from '../src/emulation/netns';
@@ -34,8 +35,10 @@ const VBV_MS = Number(process.env.VBV_MS ?? 250);
 const PACING_FACTOR = Number(process.env.PACING_FACTOR ?? 2.5);
 /** Frames between forced I-frames (0: only the first, as WebRTC senders do: I-frames on PLI only). */
 const KEYINT = Number(process.env.KEYINT ?? 60);
-/** The `gcc-probe` arm's --probe-interval, s (periodic probing outside ALR). */
-const PROBE_INTERVAL_S = Number(process.env.PROBE_INTERVAL_S ?? 2);
+/** The `gcc` arm's --probe-interval, s (periodic probing outside ALR); unset: the CLI's default. */
+const PROBE_INTERVAL_S = process.env.PROBE_INTERVAL_S === undefined ? null : Number(process.env.PROBE_INTERVAL_S);
+/** Runs per arm; the table shows the median and the range. */
+const REPS = Math.max(1, Number(process.env.REPS ?? 1));
 
 interface StepFigures {
   fromS: number;
@@ -77,54 +80,80 @@ function analyse(out: string, trace: TraceSample[], startMs: number, durationS: 
   return figures;
 }
 
+/** One run of `arm` through a freshly shaped link replaying `loaded`; its figures per step. */
+async function runArm(arm: string, loaded: Trace, tracePath: string, clip: string): Promise<StepFigures[]> {
+  const trace = loaded.samples;
+  const durationS = loaded.durationS;
+  const link = await ShapedLink.up({ rateKbit: trace[0].up.kbit, queueMs: 300 });
+  const out = tempDir(`bench-cc-${arm}`);
+  // The trace's time 0 is when the offer starts streaming; set it a moment ahead and tell the oracle.
+  const startMs = monotonicClock.now() + 1500;
+  const replayer = linkReplayer(link, loaded, { clock: monotonicClock });
+  replayer.start(startMs);
+  const startRate = String(Math.round(trace[0].up.kbit * 950));
+  const armArgs: Record<string, string[]> = {
+    // The testbed's default GCC: libwebrtc's, plus a periodic probe (--probe-interval, default 2 s).
+    gcc: ['--rate-control', 'gcc', '--bitrate', '1000000', ...(PROBE_INTERVAL_S === null ? [] : ['--probe-interval', String(PROBE_INTERVAL_S)])],
+    // libwebrtc's probing only: initial, in ALR, after a large drop.
+    'gcc-libwebrtc': ['--rate-control', 'gcc', '--bitrate', '1000000', '--probe-interval', '0'],
+    fixed: ['--rate-control', 'fixed', '--bitrate', startRate],
+    oracle: ['--rate-control', 'oracle', '--oracle-trace', tracePath, '--trace-start-ms', startMs.toFixed(3), '--bitrate', startRate],
+  };
+  const args = armArgs[arm];
+  if (!args) throw new Error(`unknown arm ${arm} (gcc, gcc-libwebrtc, fixed, oracle)`);
+  try {
+    const { offer, answer } = await runPairShaped(link, out, [
+      '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', String(KEYINT), '--vbv-buffer', String(VBV_MS), '--pacing-factor', String(PACING_FACTOR), ...args,
+    ]);
+    if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);
+  } finally {
+    await replayer.stop();
+    await link.down();
+  }
+  console.error(`${arm}: done (${out})`);
+  return analyse(out, trace, startMs, durationS);
+}
+
+function median(xs: number[]): number {
+  const q = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(q.length / 2);
+  return q.length % 2 ? q[m]! : (q[m - 1]! + q[m]!) / 2;
+}
+
 async function main(): Promise<void> {
   const tracePath = resolveTrace(process.argv[2] ?? 'step-2.5-1.0-2.5');
-  const arms = (process.argv[3] ?? 'gcc,gcc-probe,fixed,oracle').split(',');
+  const arms = (process.argv[3] ?? 'gcc,gcc-libwebrtc,fixed,oracle').split(',');
   const support = detectShaping();
   if (!support.available) {
     console.error(`bench: needs network namespaces and tc: ${support.reason}`);
     process.exit(1);
   }
   const loaded: Trace = loadTrace(tracePath);
-  // The benchmark plays one pass: its analysis is per step, a loop would repeat them.
-  const trace = loaded.samples;
-  const durationS = loaded.durationS;
   const clip = ensureClip();
-  const lines: string[] = [];
-  for (const arm of arms) {
-    const link = await ShapedLink.up({ rateKbit: trace[0].up.kbit, queueMs: 300 });
-    const out = tempDir(`bench-cc-${arm}`);
-    // The trace's time 0 is when the offer starts streaming; set it a moment ahead and tell the oracle.
-    const startMs = monotonicClock.now() + 1500;
-    const replayer = linkReplayer(link, loaded, { clock: monotonicClock });
-    replayer.start(startMs);
-    const armArgs: Record<string, string[]> = {
-      gcc: ['--rate-control', 'gcc', '--bitrate', '1000000'],
-      'gcc-probe': ['--rate-control', 'gcc', '--bitrate', '1000000', '--probe-interval', String(PROBE_INTERVAL_S)],
-      fixed: ['--rate-control', 'fixed', '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
-      oracle: ['--rate-control', 'oracle', '--oracle-trace', tracePath, '--trace-start-ms', startMs.toFixed(3), '--bitrate', String(Math.round(trace[0].up.kbit * 950))],
-    };
-    try {
-      const { offer, answer } = await runPairShaped(link, out, [
-        '--play-from', clip, '--loop', '--duration', String(durationS - 1.5), '--keyint', String(KEYINT), '--vbv-buffer', String(VBV_MS), '--pacing-factor', String(PACING_FACTOR), ...armArgs[arm],
-      ]);
-      if (offer.code !== 0 || answer.code !== 0) throw new Error(`${arm}: offer ${offer.stderr.trim()} / answer ${answer.stderr.trim()}`);
-    } finally {
-      await replayer.stop();
-      await link.down();
-    }
-    console.error(`${arm}: done (${out})`);
-    for (const f of analyse(out, trace, startMs, durationS)) {
-      lines.push(
-        `${arm.padEnd(8)}${`${f.fromS}–${f.toS} s`.padStart(10)}${(f.kbit / 1000).toFixed(1).padStart(8)}` +
-          `${(100 * f.utilisation).toFixed(1).padStart(12)} %${f.p95QueueMs.toFixed(0).padStart(12)}` +
-          `${(f.reactionS === null ? '' : Number.isFinite(f.reactionS) ? f.reactionS.toFixed(2) + ' s' : 'never').padStart(14)}`,
-      );
-    }
+  // Repetitions interleave the arms, so a load change on this shared machine hits all of them.
+  const runs = new Map<string, StepFigures[][]>(arms.map((a) => [a, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const arm of arms) runs.get(arm)!.push(await runArm(arm, loaded, tracePath, clip));
   }
-  console.log(`\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, ${KEYINT ? `I-frame every ${KEYINT} frames` : 'I-frames on PLI only'}, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}`);
-  console.log(`${'arm'.padEnd(8)}${'step'.padStart(10)}${'Mbit/s'.padStart(8)}${'util (last 10 s)'.padStart(14)}${'p95 queue ms'.padStart(12)}${'below new cap'.padStart(14)}`);
-  for (const l of lines) console.log(l);
+  const secs = (x: number | null) => (x === null ? '' : Number.isFinite(x) ? `${x.toFixed(2)} s` : 'never');
+  const cols = (cells: string[]) => cells[0]!.padEnd(14) + cells.slice(1).map((c, i) => c.padStart([10, 8, 18, 14, 15][i]!)).join('');
+  console.log(
+    `\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, ` +
+      `${KEYINT ? `I-frame every ${KEYINT} frames` : 'I-frames on PLI only'}, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}` +
+      (REPS > 1 ? `; median of ${REPS} runs [min–max]` : ''),
+  );
+  console.log(cols(['arm', 'step', 'Mbit/s', 'util (last 10 s)', 'p95 queue ms', 'below new cap']));
+  for (const [arm, reps] of runs) {
+    reps[0]!.forEach((step, i) => {
+      const per = reps.map((r) => r[i]!);
+      const util = per.map((f) => f.utilisation);
+      const q = per.map((f) => f.p95QueueMs);
+      const range = (xs: number[], f: (x: number) => string) => (REPS > 1 ? `${f(median(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]` : f(xs[0]!));
+      const reactions = per.map((f) => f.reactionS);
+      const reaction = step.reactionS === null ? '' : REPS > 1 ? range(reactions.map((x) => x ?? Number.NaN), (x) => secs(x)) : secs(reactions[0]!);
+      console.log(cols([arm, `${step.fromS}–${step.toS} s`, (step.kbit / 1000).toFixed(1), range(util, (x) => (100 * x).toFixed(1)) + ' %', range(q, (x) => x.toFixed(0)), reaction]));
+    });
+  }
 }
 
 main().catch((e) => {

@@ -11,6 +11,7 @@ import { addTracesCommand } from './traces';
 import { addPlotCommand } from './plot';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
+import { DEFAULT_PROBE_INTERVAL_S } from '../sender/congestion/create';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
 import { oneLine, parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
 
@@ -85,7 +86,7 @@ export function buildCli(): Command {
       .option('--trace-start-ms <ms>', 'oracle: CLOCK_MONOTONIC time (ms) when the link started replaying the trace (default: when streaming starts)', parseFloatOption('--trace-start-ms', 0))
       .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
       .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
-      .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), 0)
+      .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited, so the estimate finds capacity that came back (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), DEFAULT_PROBE_INTERVAL_S)
       .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first)', parseIntOption('--keyint', 0), 60)
       .option('--preset <name>', 'x264 preset', 'veryfast')
       .option('--tune <name>', 'x264 tune', 'zerolatency')

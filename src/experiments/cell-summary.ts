@@ -51,7 +51,7 @@ export function summarizeCell(
   const span = renderTimes.length > 1 ? (renderTimes[renderTimes.length - 1] - renderTimes[0]) / 1000 : 0;
   const fps = span > 0 ? (renderTimes.length - 1) / span : Number.NaN;
 
-  // Bytes handed to the transport (headers, retransmissions and all): network.csv's sent rate.
+  // IP packets sent (headers, retransmissions and all): network.csv's sent rate.
   const sent = input.network.filter((r) => inWindow(num(r.time_ms))).map((r) => num(r.sent_bps)).filter(Number.isFinite);
   const bitrateKbps = mean(sent) / 1000;
 

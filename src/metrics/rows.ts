@@ -95,9 +95,12 @@ export interface NetworkRow {
   controller: string;
   target_bps: number;
   pacing_bps: number;
-  /** Bytes handed to the transport over the last second (all streams, RTP header + payload). */
+  /**
+   * Sent over the last second, all streams, as IP packets: RTP packet + SRTP tag + UDP/IP
+   * headers (the size the rate controller counts; link-layer headers are not included).
+   */
   sent_bps: number;
-  /** Acknowledged by transport-wide feedback over its last window ('' before any feedback). */
+  /** Acknowledged by transport-wide feedback over its last window, counted as sent_bps ('' before any feedback). */
   received_bps: number | '';
   rtt_ms: number | '';
   loss_fraction: number | '';
@@ -168,7 +171,7 @@ export interface ExperimentSummaryRow {
   pframe_picture_p95_ms: number | '';
   freezes: number;
   fps: number | '';
-  /** Bytes handed to the transport (all streams) over the run, as kbit/s. */
+  /** Sent over the run (all streams, retransmissions and probes), as IP packets like network.csv's sent_bps, kbit/s. */
   bitrate_kbps: number | '';
   /** Backup stream bytes as a percentage of primary bytes (0 in single mode). */
   backup_bytes_pct: number | '';

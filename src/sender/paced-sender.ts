@@ -50,7 +50,13 @@ export interface PacedSenderOptions {
   initialRateBps: number;
   /** Pacing rate = pacingFactor × target rate (libwebrtc's default 2.5). */
   pacingFactor?: number;
-  send: (packet: Buffer) => void;
+  /**
+   * Hands one serialized RTP packet to the transport; may return the bytes it occupies on
+   * the wire (with SRTP tag and UDP/IP headers), which is what the rate controller and the
+   * sent/received rates count, as libwebrtc counts transport overhead in its estimates.
+   * Without a return value the RTP packet's size is counted.
+   */
+  send: (packet: Buffer) => number | void;
   /** Called once per frame when its last packet left (or when it is dropped). */
   onFrameDone: (row: SenderFrameRow) => void;
 }
@@ -171,29 +177,29 @@ export class PacedSender {
     }, Math.max(0, next - this.o.clock.now()));
   }
 
-  /** Sends a packet the pacer released (or a probe cluster took); returns the bytes sent. */
+  /** Sends a packet the pacer released (or a probe cluster took); returns the bytes on the wire. */
   private sendNow({ packet, row, stream }: Queued, probeClusterId?: number): number {
     const now = this.o.clock.now();
     packet.extensions.absSendTime = absSendTimeFromMs(now);
     const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
     packet.extensions.transportWideSeq = transportSeq;
     const bytes = serializeRtp(packet);
-    this.o.send(bytes);
+    const wire = this.transmit(bytes);
     this.lastTimestamp = packet.timestamp;
     const c = stream.counters;
     c.packetsSent++;
     c.payloadBytesSent += packet.payload.length;
     c.bytesSent += bytes.length;
     c.lastPacketSentMs = now;
-    this.countSent(now, bytes.length);
-    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
+    this.countSent(now, wire);
+    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: wire });
     if (!row) {
-      this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, bytes.length, probeClusterId);
+      this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, wire, probeClusterId);
       this.retransmissionsSent++;
       this.retransmissionBytesSent += bytes.length;
-      return bytes.length;
+      return wire;
     }
-    this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: bytes.length, payload: bytes, probeClusterId });
+    this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: wire, payload: bytes, probeClusterId });
     if (row.first_sent_ms === '') row.first_sent_ms = now;
     row.last_sent_ms = now;
     const left = (this.remaining.get(row) ?? 1) - 1;
@@ -203,7 +209,13 @@ export class PacedSender {
       this.remaining.delete(row);
       this.o.onFrameDone(row);
     }
-    return bytes.length;
+    return wire;
+  }
+
+  /** Sends through the transport; returns the bytes counted on the wire. */
+  private transmit(bytes: Buffer): number {
+    const wire = this.o.send(bytes);
+    return typeof wire === 'number' ? wire : bytes.length;
   }
 
   /**
@@ -272,7 +284,7 @@ export class PacedSender {
     tick();
   }
 
-  /** Returns the bytes sent. */
+  /** Returns the bytes on the wire. */
   private sendPadding(st: StreamState, clusterId: number): number {
     const now = this.o.clock.now();
     const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
@@ -287,12 +299,12 @@ export class PacedSender {
     };
     st.seq = (st.seq + 1) & 0xffff;
     const bytes = serializeRtp(packet, { paddingBytes: PROBE_PADDING_BYTES });
-    this.o.send(bytes);
-    this.countSent(now, bytes.length);
+    const wire = this.transmit(bytes);
+    this.countSent(now, wire);
     this.probePaddingBytesSent += bytes.length;
-    this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, bytes.length, clusterId);
-    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: bytes.length });
-    return bytes.length;
+    this.history.onProbeSent(st.spec.ssrc, packet.sequenceNumber, transportSeq, now, wire, clusterId);
+    this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: wire });
+    return wire;
   }
 
   /** Bytes sent over the last second, as bit/s. */

@@ -49,7 +49,8 @@ export interface VideoSenderOptions {
   /** Parameters of the backup encoder (and of shared-reference seeds at both ends). */
   backupEncoder: EncoderConfig;
   pacingFactor?: number;
-  send: (packet: Buffer) => void;
+  /** One serialized RTP packet to the transport; returns its bytes on the wire if known (PacedSenderOptions.send). */
+  send: (packet: Buffer) => number | void;
   onFrameDone: (row: SenderFrameRow) => void;
   onEvent: (row: SenderEventRow) => void;
 }

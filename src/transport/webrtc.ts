@@ -65,7 +65,7 @@ interface DtlsInternals {
 interface IceConnectionInternals {
   onData: { subscribe(fn: (data: Buffer) => void): unknown };
   send(data: Buffer): Promise<void>;
-  nominated?: { protocol?: { transport?: { socket?: import('node:dgram').Socket } } };
+  nominated?: { protocol?: { transport?: { socket?: import('node:dgram').Socket } }; remoteCandidate?: { host?: string } };
 }
 
 interface Tap {
@@ -256,8 +256,12 @@ export class WebRtcPeer {
     return { ssrcs, payloadType };
   }
 
-  /** Sends one RTP packet we serialized (header with our extensions + payload). */
-  sendRtp(packet: Buffer): void {
+  /**
+   * Sends one RTP packet we serialized (header with our extensions + payload). Returns the
+   * size of the IP packet it becomes: SRTP-protected packet + UDP + IPv4/IPv6 header, which is
+   * what the congestion controller counts (libwebrtc adds the transport overhead the same way).
+   */
+  sendRtp(packet: Buffer): number {
     const dtls = this.requireDtls();
     const hlen = rtpHeaderLength(packet);
     const header = packet.subarray(0, hlen);
@@ -270,6 +274,17 @@ export class WebRtcPeer {
     this.bytesSent += packet.length;
     this.packetsSent++;
     dtls.iceTransport.connection.send(enc).catch(() => {});
+    return enc.length + this.udpIpHeaderBytes(dtls);
+  }
+
+  private udpIpHeaderBytesCached: number | null = null;
+  /** UDP (8) + IPv4 (20) or IPv6 (40) header bytes of the selected candidate pair. */
+  private udpIpHeaderBytes(dtls: DtlsInternals): number {
+    if (this.udpIpHeaderBytesCached === null) {
+      const host = dtls.iceTransport.connection.nominated?.remoteCandidate?.host ?? '';
+      this.udpIpHeaderBytesCached = 8 + (host.includes(':') ? 40 : 20);
+    }
+    return this.udpIpHeaderBytesCached;
   }
 
   /** Sends one (compound) RTCP packet we serialized. */

@@ -58,7 +58,11 @@ test('two peers connect over loopback (ICE, DTLS-SRTP); our RTP and our PSFB FMT
         payload: Buffer.alloc(100 + i, i),
       }),
     );
-    for (const p of sent) a.sendRtp(p);
+    const onWire = sent.map((p) => a.sendRtp(p) - p.length);
+    // SRTP tag (10 for AES_CM_128_HMAC_SHA1_80, 16 for AEAD_AES_128_GCM) + UDP 8 + IPv4 20 on loopback:
+    // the remote candidate's address (werift's nominated pair) is read for the IP version.
+    assert.ok(onWire.every((o) => o === onWire[0]), 'the same overhead on every packet');
+    assert.ok(onWire[0] === 38 || onWire[0] === 44, `transport overhead ${onWire[0]} bytes`);
     b.sendRtcp(
       serializeRtcpCompound([{ type: 'app-feedback', senderSsrc: 1, mediaSsrc: na.ssrcs[0], identifier: 'TBED', data: Buffer.from([9, 8, 7, 6]) }]),
     );

@@ -9,12 +9,22 @@ import type { RateController } from './types';
 
 export type RateControlKind = 'gcc' | 'fixed' | 'oracle' | 'external';
 
+/**
+ * The testbed's default `--probe-interval`: GCC probes every 2 s even when the sender is not
+ * application limited. libwebrtc does not (0 restores its behaviour exactly): after capacity
+ * returns, its estimate climbs additively near the last capacity estimate and needs well over
+ * 10 s to refill a link that went 1.0 → 2.5 Mbit/s. Measured in `bench/cc.ts` (README, "Rate
+ * controllers on a stepping link"): 2 s refills the link within one interval with p95 queueing
+ * under 100 ms; 5 s left one step of three runs at 75 %.
+ */
+export const DEFAULT_PROBE_INTERVAL_S = 2;
+
 export interface RateControlOptions {
   kind: RateControlKind;
   startBps: number;
   minBps: number;
   maxBps: number;
-  /** gcc: periodic probes outside ALR every this many ms (0 = libwebrtc's behaviour: none). */
+  /** gcc: periodic probes outside ALR every this many ms (0 = libwebrtc's behaviour: none; the CLI's default is DEFAULT_PROBE_INTERVAL_S). */
   probeIntervalMs?: number;
   /** oracle: the capacity trace the link replays, and when its time 0 was (our clock). */
   oracleTrace?: string;

@@ -168,7 +168,7 @@ export class Gcc implements RateController {
    */
   takeProbeClusters(nowMs: number): ProbeCluster[] {
     this.updateProbeAlr(nowMs);
-    this.probeController.onOverusing(this.delayBased.state === 'overusing');
+    this.probeController.onDelayDetector(this.delayBased.state, this.delayBased.rateControl.lastDecreaseAtMs);
     const clusters = this.probeController.takeClusters(nowMs);
     for (const c of clusters) this.probeEstimator.registerCluster(c, nowMs);
     this.probeClustersCreated += clusters.length;
@@ -208,17 +208,23 @@ export class Gcc implements RateController {
     const ackedBps = this.acked.bitrateBps();
 
     // Probe packets → probe bitrate estimator (receive-time order).
+    let probeClusterId: number | null = null;
     for (const p of fb.packets) {
       if (p.probeClusterId !== undefined && p.arrivalTimeMs !== null) {
-        this.probeEstimator.handleProbeAndEstimateBitrate({
+        const r = this.probeEstimator.handleProbeAndEstimateBitrate({
           probeClusterId: p.probeClusterId,
           sendTimeMs: p.sendTimeMs,
           arrivalTimeMs: p.arrivalTimeMs,
           sizeBytes: p.sizeBytes,
         });
+        if (r !== null) probeClusterId = p.probeClusterId;
       }
     }
     let probeBps = this.probeEstimator.fetchAndResetLastEstimatedBitrate();
+    if (probeBps !== null && probeClusterId !== null && this.probeController.isPeriodicProbe(probeClusterId)) {
+      // A periodic probe (our addition) only raises the estimate (see probe-controller.ts).
+      if (probeBps <= this.delayBased.latestEstimate()) probeBps = null;
+    }
     if (this.limitProbesLowerThanThroughput && probeBps !== null && ackedBps !== null) {
       // Limit the back-off to slightly below the acknowledged rate ("slightly below" to drain
       // the queues if we really are over-using); min() so a low probe never increases the estimate.

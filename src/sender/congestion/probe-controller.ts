@@ -31,11 +31,15 @@
  * ALR (`periodicProbeIntervalMs`). libwebrtc probes a sender that is not application limited
  * only after a large drop, so after the capacity returns its estimate climbs at AIMD's
  * additive increase (tens of kbit/s per second near the last capacity estimate). With the
- * option, every interval after the last probe — while probing is complete and the delay
- * detector is not over-using — one cluster at alr_probe_scale 2 × the estimate is sent, as an
- * ALR probe would be (further exponential probing on a good result included). A probe costs
+ * option, every interval after the last probe and after the last delay-based back-off — while
+ * probing is complete and the delay detector reads normal — one cluster at alr_probe_scale
+ * 2 × the estimate is sent, as an ALR probe would be (further exponential probing on a good
+ * result included). A probe costs
  * kMinProbeDurationMs 15 ms at 2 × the estimate: at most ~15 ms of queue when the capacity has
- * not grown.
+ * not grown. Its result only ever raises the estimate (Gcc drops a lower one): the probe looks
+ * for capacity, and lowering the estimate stays the delay detector's job. libwebrtc's own
+ * probes may lower it (down to 0.85 × the acknowledged rate); a periodic probe that did so would
+ * cut the rate every interval whenever a probe reads a little low.
  *
  * Deviation: libwebrtc decides on further exponential probing in SetEstimatedBitrate, i.e. on
  * the next target after a probe result was applied (that target is the probe result, capped
@@ -113,7 +117,9 @@ export class ProbeController {
   private readonly periodicAlrProbing: boolean;
   private readonly rapidRecovery: boolean;
   private readonly periodicProbeIntervalMs: number;
-  private overusing = false;
+  private delayNormal = true;
+  private lastDecreaseMs = -Infinity;
+  private readonly periodicIds = new Set<number>();
 
   constructor(opts: ProbeControllerOptions) {
     const now = opts.nowMs ?? 0;
@@ -128,9 +134,20 @@ export class ProbeController {
     this.periodicProbeIntervalMs = opts.periodicProbeIntervalMs ?? 0;
   }
 
-  /** The delay-based detector's state: no periodic probe is started while over-using. */
-  onOverusing(overusing: boolean): void {
-    this.overusing = overusing;
+  /** Whether cluster `id` was a periodic probe outside ALR (our addition), not a libwebrtc probe. */
+  isPeriodicProbe(id: number): boolean {
+    return this.periodicIds.has(id);
+  }
+
+  /**
+   * The delay-based detector's state and its last back-off: a periodic probe starts only while
+   * the detector reads 'normal' and one interval after the last back-off. Probing while a queue
+   * still drains (under-use) would raise the estimate to the link rate and leave that queue
+   * standing.
+   */
+  onDelayDetector(state: 'normal' | 'overusing' | 'underusing', lastDecreaseMs: number): void {
+    this.delayNormal = state === 'normal';
+    this.lastDecreaseMs = lastDecreaseMs;
   }
 
   setMaxBitrate(bps: number): void {
@@ -210,9 +227,14 @@ export class ProbeController {
         if (nowMs >= next) this.initiateProbing(nowMs, [this.estimatedBps * kAlrProbeScale], true);
       }
     }
-    if (this.periodicProbeIntervalMs > 0 && this.state === 'probingComplete' && this.alrStartMs === null && !this.overusing) {
-      if (nowMs >= this.timeLastProbingInitiated + this.periodicProbeIntervalMs && this.estimatedBps > 0) {
+    if (this.periodicProbeIntervalMs > 0 && this.state === 'probingComplete' && this.alrStartMs === null && this.delayNormal) {
+      const since = Math.max(this.timeLastProbingInitiated, this.lastDecreaseMs);
+      if (nowMs >= since + this.periodicProbeIntervalMs && this.estimatedBps > 0) {
+        const first = this.nextClusterId;
         this.initiateProbing(nowMs, [this.estimatedBps * kAlrProbeScale], true);
+        for (let id = first; id < this.nextClusterId; id++) this.periodicIds.add(id);
+        // Results arrive within kMaxWaitingTimeForProbingResultMs; older ids are of no use.
+        for (const id of this.periodicIds) if (id < first - 16) this.periodicIds.delete(id);
       }
     }
   }

@@ -76,7 +76,7 @@ describe('ProbeController (probe_controller.cc)', () => {
     assert.deepEqual(pc.takeClusters(10_000), []);
   });
 
-  it('periodic probing outside ALR (our addition): every interval after the last probe, not while over-using', () => {
+  it('periodic probing outside ALR (our addition): every interval after the last probe and back-off, only while the detector is normal', () => {
     const pc = new ProbeController({ startBps: 300_000, maxBps: 10_000_000, periodicProbeIntervalMs: 5000 });
     pc.takeClusters(0);
     pc.onEstimate(1_000_000, 500);
@@ -86,10 +86,13 @@ describe('ProbeController (probe_controller.cc)', () => {
     pc.onProbeResult(1_900_000, 5100); // > 0.7 × 2 M: probe further, as ALR probes do
     assert.deepEqual(pc.takeClusters(5100).map((x) => x.targetBps), [3_800_000]);
     pc.takeClusters(6200); // no further result: probing complete
-    pc.onOverusing(true);
+    pc.onDelayDetector('overusing', 10_050);
     assert.deepEqual(pc.takeClusters(10_100), []);
-    pc.onOverusing(false);
-    assert.deepEqual(pc.takeClusters(10_200).map((x) => x.targetBps), [2_000_000]);
+    pc.onDelayDetector('underusing', 10_050); // the queue drains
+    assert.deepEqual(pc.takeClusters(12_000), []);
+    pc.onDelayDetector('normal', 10_050);
+    assert.deepEqual(pc.takeClusters(15_049), [], 'one interval after the back-off at 10.05 s');
+    assert.deepEqual(pc.takeClusters(15_050).map((x) => x.targetBps), [2_000_000]);
   });
 
   it('no periodic probing outside ALR by default (libwebrtc)', () => {
