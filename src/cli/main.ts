@@ -87,10 +87,11 @@ export function buildCli(): Command {
       .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
       .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
       .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited, so the estimate finds capacity that came back (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), DEFAULT_PROBE_INTERVAL_S)
-      .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first)', parseIntOption('--keyint', 0), 60)
+      .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first; with --intra-refresh: the refresh period)', parseIntOption('--keyint', 0), 60)
       .option('--preset <name>', 'x264 preset', 'veryfast')
       .option('--tune <name>', 'x264 tune', 'zerolatency')
       .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), 1000)
+      .option('--intra-refresh', "x264 periodic intra refresh instead of scheduled I-frames: a wave of intra blocks crosses the picture every --keyint frames; I-frames only for the first picture and PLI (dual mode: backups then only for those)", false)
       .option('--width <px>', 'scale to this width', parseIntOption('--width', 16, 8192))
       .option('--height <px>', 'scale to this height', parseIntOption('--height', 16, 8192))
       .option('--mtu <bytes>', 'largest RTP packet, bytes', parseIntOption('--mtu', 200, 9000), 1200)
@@ -107,7 +108,11 @@ export function buildCli(): Command {
       .option('--backup-crf <crf>', "dual mode: give the backup encoder constant quality CRF (capped by the same VBV) instead of the primary's ABR rate control; 'off' = ABR, where the never-sent seed IDR drains its budget and backup P-frames come out small", parseCrf, null)
       .option('--backup-bitrate <bps>', "dual mode: the backup encoder's target rate (default: half of --bitrate)", parseIntOption('--backup-bitrate', 10_000, 1_000_000_000))
       .option('--pacing-factor <x>', 'pacing rate = factor × target rate (libwebrtc: 2.5)', parseFloatOption('--pacing-factor', 0.1, 100), 2.5)
-      .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000),
+      .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000)
+      // A hook, not the action: experiment specs are checked by parsing with the action replaced.
+      .hook('preAction', (cmd) => {
+        if (cmd.opts().intraRefresh && cmd.opts().keyint === 0) throw new UsageError('--intra-refresh needs --keyint > 0 (the refresh period in frames)');
+      }),
   ).action(async (opts) => {
     const o = opts as CommonOpts & Record<string, unknown>;
     await runOffer({
@@ -119,6 +124,7 @@ export function buildCli(): Command {
       preset: o.preset as string,
       tune: o.tune as string,
       vbvBufferMs: o.vbvBuffer as number,
+      intraRefresh: o.intraRefresh as boolean,
       width: o.width as number | undefined,
       height: o.height as number | undefined,
       mtu: o.mtu as number,

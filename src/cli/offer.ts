@@ -37,6 +37,8 @@ export interface OfferOptions {
   preset: string;
   tune: string;
   vbvBufferMs: number;
+  /** x264 intra refresh with a wave every `keyint` frames; no scheduled I-frames. */
+  intraRefresh: boolean;
   width?: number;
   height?: number;
   mtu: number;
@@ -96,7 +98,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   let network: CsvWriter<NetworkRow> | null = null;
   let controller: RateController | null = null;
   let rateTimer: NodeJS.Timeout | null = null;
-  const encoder: EncoderConfig = {
+  const plainEncoder: EncoderConfig = {
     width: source.width,
     height: source.height,
     fps: source.fps,
@@ -105,11 +107,13 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     preset: o.preset,
     tune: o.tune,
   };
+  const encoder: EncoderConfig = o.intraRefresh ? { ...plainEncoder, intraRefreshFrames: o.keyint } : plainEncoder;
   // The backup encoder: same picture format, its own (smaller) rate: during an episode it
   // adds to the primary's rate on the same link. With --backup-crf, constant quality
-  // under that VBV cap instead of ABR.
+  // under that VBV cap instead of ABR. Never intra refresh: its short episodes predict
+  // from a seed IDR, so a refresh wave would only add intra blocks.
   const backupEncoder: EncoderConfig = {
-    ...encoder,
+    ...plainEncoder,
     bitrateBps: o.backupBitrate ?? Math.round(o.bitrate / 2),
     ...(o.backupCrf === null ? {} : { x264Params: `crf=${o.backupCrf}` }),
   };
@@ -162,7 +166,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       backupReference: o.backupReference,
       streams: media.ssrcs.map((ssrc, i) => ({ kind: kinds[i], ssrc, payloadType: media.payloadType })),
       mtu: o.mtu,
-      keyintFrames: o.keyint,
+      // With intra refresh, x264's refresh waves replace scheduled I-frames (PLI still forces one).
+      keyintFrames: o.intraRefresh ? 0 : o.keyint,
       feedbackTimeoutMs: o.feedbackTimeoutMs,
       encoder,
       backupEncoder,

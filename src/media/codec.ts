@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import type * as Beamcoder from 'beamcoder';
+import { nalType, splitAnnexB } from '../rtp/h264';
 
 /** A raw picture, opaque outside this module except through the helpers below. */
 export type VideoFrame = Beamcoder.Frame;
@@ -215,6 +216,12 @@ export interface EncoderConfig {
   tune: string;
   /** Extra x264 params (colon separated), appended after ours. */
   x264Params?: string;
+  /**
+   * Periodic intra refresh: a wave of intra blocks crosses the picture every this many
+   * frames instead of whole I-frames. x264 then sends no IDR of its own after the first;
+   * a forced key picture is still an IDR.
+   */
+  intraRefreshFrames?: number;
 }
 
 export interface EncodedPicture {
@@ -234,6 +241,8 @@ const FF_QP2LAMBDA = 118;
  * libx264 through beamcoder, opened for real-time use: a GOP so long it never fires
  * (we force every I-frame ourselves), no scene-cut I-frames, one thread (deterministic
  * and no frame-threading delay), VBV set at open so run-time rate changes apply.
+ * With intra refresh the GOP is x264's refresh period (gop_size becomes x264's keyint;
+ * verified: the same stream as keyint= in x264-params).
  */
 export class H264Encoder {
   private busy = false;
@@ -246,6 +255,7 @@ export class H264Encoder {
 
   static open(config: EncoderConfig): H264Encoder {
     const params = ['scenecut=0', 'repeat-headers=1', 'rc-lookahead=0', 'sync-lookahead=0', 'bframes=0'];
+    if (config.intraRefreshFrames !== undefined) params.push('intra-refresh=1');
     if (config.x264Params) params.push(config.x264Params);
     let enc: Beamcoder.Encoder;
     try {
@@ -256,7 +266,7 @@ export class H264Encoder {
         pix_fmt: 'yuv420p',
         time_base: [1, VIDEO_CLOCK_HZ],
         framerate: [Math.round(config.fps * 1000), 1000],
-        gop_size: 1 << 30,
+        gop_size: config.intraRefreshFrames ?? 1 << 30,
         bit_rate: config.bitrateBps,
         rc_max_rate: config.bitrateBps,
         rc_buffer_size: Math.round((config.bitrateBps * config.vbvBufferMs) / 1000),
@@ -306,11 +316,18 @@ export class H264Encoder {
       // beamcoder's packet.data includes FFmpeg's 64 bytes of input padding: cut to size.
       const parts = packets.map((p) => p.data.subarray(0, p.size));
       const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-      return { data, key: packets[0].flags.KEY, qp: qpOf(packets[0]) };
+      // libx264 also flags the first picture of each intra-refresh wave KEY (a recovery
+      // point, a P-frame): only an IDR lets a decoder start from this picture alone.
+      return { data, key: packets[0].flags.KEY && startsWithIdr(data), qp: qpOf(packets[0]) };
     } finally {
       this.busy = false;
     }
   }
+}
+
+/** Whether the first slice of an Annex B access unit is an IDR slice (NAL type 5). */
+function startsWithIdr(au: Buffer): boolean {
+  return splitAnnexB(au).map(nalType).find((t) => t >= 1 && t <= 5) === 5;
 }
 
 function qpOf(packet: Beamcoder.Packet): number | null {

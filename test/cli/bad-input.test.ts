@@ -327,6 +327,7 @@ describe('invalid options: one line, exit 2', () => {
     ['an unknown command', ['ofer'], /^testbed: unknown command 'ofer'/],
     ['an --out that cannot exist (under /proc, where a recursive mkdir would hang)', ['answer', '--out', '/proc/no/such/dir'], /^testbed: cannot write to --out \/proc\/no\/such\/dir \(ENOENT\)$/],
     ['an unreadable --oracle-trace (checked before connecting)', ['offer', '--play-from', 'x.mp4', '--rate-control', 'oracle', '--oracle-trace', '/no/such.trace'], /^testbed: --oracle-trace: cannot read trace \/no\/such\.trace/],
+    ['--intra-refresh without a refresh period (--keyint 0)', ['offer', '--play-from', 'x.mp4', '--intra-refresh', '--keyint', '0'], /^testbed: --intra-refresh needs --keyint > 0 \(the refresh period in frames\)$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, async () => {
