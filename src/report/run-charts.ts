@@ -117,7 +117,7 @@ export function rateChart(points: RatePoint[], spanS: number): Chart {
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: title, subtitle: 'network.csv (all streams, RTP header + payload) and link.csv (media direction)' },
+    title: { text: title, subtitle: 'network.csv (all streams, as IP packets: RTP + SRTP tag + UDP/IP) and link.csv (media direction)' },
     width: WIDTH,
     height: 220,
     datasets: { rates: points },
