@@ -114,10 +114,9 @@ async function runArm(arm: string, loaded: Trace, tracePath: string, clip: strin
   return analyse(out, trace, startMs, durationS);
 }
 
+/** The median run (nearest rank, as every percentile the testbed prints). */
 function median(xs: number[]): number {
-  const q = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(q.length / 2);
-  return q.length % 2 ? q[m]! : (q[m - 1]! + q[m]!) / 2;
+  return percentile([...xs].sort((a, b) => a - b), 50);
 }
 
 async function main(): Promise<void> {

@@ -19,9 +19,8 @@ import { VideoReceiver } from '../receiver/video-receiver';
 import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { NackGenerator } from '../receiver/nack-generator';
 import { TwccRecorder } from '../receiver/twcc-recorder';
-import { createSignaling, waitForBye, type SignalingOptions } from '../transport/signaling';
-import { WebRtcPeer } from '../transport/webrtc';
-import { makeLogger, newRunMeta, onInterrupt, prepareOutDir, selfInfo, UsageError, writeMeta } from './session';
+import { waitForBye, type SignalingOptions } from '../transport/signaling';
+import { makeLogger, onInterrupt, prepareOutDir, startPeer, UsageError, writeMeta } from './session';
 
 export interface AnswerOptions {
   recordTo?: string;
@@ -59,12 +58,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   if (o.recordTo && !existsSync(dirname(o.recordTo) || '.')) {
     throw new UsageError(`cannot write --record-to ${o.recordTo} (no such directory)`);
   }
-  const self = selfInfo();
-  const meta = newRunMeta('receiver', self, { ...o, signaling: { ...o.signaling } }, clock.now());
-  writeMeta(outDir, meta);
-
-  const signaling = createSignaling(o.signaling);
-  const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+  const { self, meta, signaling, peer } = startPeer('receiver', o, outDir, clock);
   let events: CsvWriter<ReceiverEventRow> | null = null;
   const session: { offered: MediaDescription | null } = { offered: null };
   let csv: CsvWriter<ReceiverFrameRow> | null = null;

@@ -24,9 +24,8 @@ import { NETWORK_COLUMNS, type NetworkRow } from '../metrics/rows';
 import type { EncoderConfig } from '../media/codec';
 import type { StreamKind } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
-import { createSignaling, type SignalingOptions } from '../transport/signaling';
-import { WebRtcPeer } from '../transport/webrtc';
-import { makeLogger, newRunMeta, onInterrupt, prepareOutDir, sameClock, selfInfo, UsageError, writeMeta } from './session';
+import type { SignalingOptions } from '../transport/signaling';
+import { makeLogger, onInterrupt, prepareOutDir, sameClock, startPeer, UsageError, writeMeta } from './session';
 
 export interface OfferOptions {
   playFrom: string;
@@ -87,12 +86,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   });
   log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
 
-  const self = selfInfo();
-  const meta = newRunMeta('sender', self, { ...o, signaling: { ...o.signaling } }, clock.now());
-  writeMeta(outDir, meta);
-
-  const signaling = createSignaling(o.signaling);
-  const peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+  const { self, meta, signaling, peer } = startPeer('sender', o, outDir, clock);
   let csv: CsvWriter<SenderFrameRow> | null = null;
   let events: CsvWriter<SenderEventRow> | null = null;
   let network: CsvWriter<NetworkRow> | null = null;

@@ -6,8 +6,11 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Clock } from '../clock';
 import type { PeerInfo, RunMeta } from '../metrics/rows';
 import { ffmpegVersion } from '../media/codec';
+import { createSignaling, type SignalingOptions } from '../transport/signaling';
+import { WebRtcPeer } from '../transport/webrtc';
 
 export const VERSION: string = (() => {
   try {
@@ -105,6 +108,17 @@ function packageVersion(name: string): string {
 
 export function writeMeta(dir: string, meta: RunMeta): void {
   writeFileSync(join(dir, `${meta.role}-meta.json`), JSON.stringify(meta, null, 2) + '\n');
+}
+
+/**
+ * How both peers start: the run's metadata (every option) is written before anything can
+ * fail, so a failed run still says what it was; then signaling and the WebRTC peer.
+ */
+export function startPeer<O extends { signaling: SignalingOptions; iceHost: string }>(role: RunMeta['role'], o: O, outDir: string, clock: Clock) {
+  const self = selfInfo();
+  const meta = newRunMeta(role, self, { ...o, signaling: { ...o.signaling } }, clock.now());
+  writeMeta(outDir, meta);
+  return { self, meta, signaling: createSignaling(o.signaling), peer: WebRtcPeer.create({ iceHost: o.iceHost, clock }) };
 }
 
 export function readMeta(dir: string, role: 'sender' | 'receiver'): RunMeta | null {

@@ -14,6 +14,7 @@
  * `timing()`), for the run metadata's report of the replay's timing error.
  */
 import { realTimer, type Clock, type Timer } from '../clock';
+import { percentile } from '../metrics/summary';
 import type { ShapedLink } from './netns';
 import { normalizeState } from './netns';
 import type { LinkState, Trace, TraceSample } from './traces/types';
@@ -84,9 +85,9 @@ function sameState(a: Normal | undefined, b: Normal): boolean {
   return !!a && a.kbit === b.kbit && a.delayMs === b.delayMs && a.lossPct === b.lossPct;
 }
 
-function percentile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+/** The median of sorted values (the project's nearest-rank percentile), null if none. */
+function median(sorted: number[]): number | null {
+  return sorted.length === 0 ? null : percentile(sorted, 50);
 }
 
 export class TraceReplayer {
@@ -148,9 +149,9 @@ export class TraceReplayer {
     return {
       changes: this.log.length,
       skipped: this.skippedTotal,
-      latenessP50Ms: percentile(late, 0.5),
+      latenessP50Ms: median(late),
       latenessMaxMs: late.length ? late[late.length - 1] : null,
-      applyP50Ms: percentile(dur, 0.5),
+      applyP50Ms: median(dur),
       applyMaxMs: dur.length ? dur[dur.length - 1] : null,
     };
   }

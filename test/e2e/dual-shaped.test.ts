@@ -122,12 +122,17 @@ describe('dual-stream I/P backup on a shaped 1.5 Mbit/s link', { timeout: 180_00
     const ends = events.filter((e) => e.from_state === 'BACKUP' && e.to_state === 'NORMAL' && Number(e.frame_id) > 0);
     assert.ok(ends.length >= 3);
     for (const e of ends) assert.match(e.cause, /timeout/);
-    // Backup frames cover ~500 ms (15 pictures) after each I-frame, then stop.
+    // Backup frames cover ~500 ms (15 pictures) after each I-frame, then stop. Pictures the
+    // encoders skipped while busy (the I-frame's encode on a loaded machine) have no backup
+    // either, but lie inside the episode: they count towards its length.
     const backupIds = sent.filter((r) => r.stream === 'backup').map((r) => Number(r.frame_id));
+    const droppedIds = sent.filter((r) => r.dropped !== '').map((r) => Number(r.frame_id));
     const iPictures = sent.filter((r) => r.stream === 'primary' && r.frame_type === 'I' && Number(r.frame_id) > 0).map((r) => Number(r.frame_id));
     for (const n of iPictures.slice(0, -1)) {
       const ep = backupIds.filter((id) => id >= n && id < n + KEYINT);
-      assert.ok(ep.length >= 14 && ep.length <= 17, `episode ${n}: ${ep.length} backup frames`);
+      const skipped = droppedIds.filter((id) => id > n && id < Math.max(...ep));
+      const covered = ep.length + skipped.length;
+      assert.ok(covered >= 14 && covered <= 17, `episode ${n}: ${ep.length} backup frames, ${skipped.length} pictures skipped by a busy encoder`);
     }
     assertRenderedOnceInOrder(frames);
   });
