@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+# From the sources, not dist/: a test deleted or renamed in test/ leaves its compiled copy behind.
+mapfile -t files < <(cd test && find . -name '*.test.ts' | sort | sed 's|^\./|dist/test/|; s|\.ts$|.js|')
 exec node --test --test-concurrency=1 --test-reporter=tap "${files[@]}"
