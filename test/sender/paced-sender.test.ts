@@ -214,3 +214,34 @@ describe('PacedSender probe clusters (libwebrtc PacingController with an active 
     paced.stop();
   });
 });
+
+describe('PacedSender: sizes on the wire', () => {
+  it('counts what the transport reports per packet (SRTP tag + UDP/IP), for media and probe padding alike', async () => {
+    const OVERHEAD = 38;
+    const time = new SimTime(0);
+    const rtpBytes: number[] = [];
+    const paced = new PacedSender({
+      clock: time,
+      timer: time,
+      mtu: 1200,
+      initialRateBps: 1_000_000,
+      send: (b) => {
+        rtpBytes.push(b.length);
+        return b.length + OVERHEAD;
+      },
+      onFrameDone: () => {},
+    });
+    paced.addStream({ kind: 'primary', ssrc: SSRC, payloadType: 96 });
+    const reported: number[] = [];
+    paced.onPacketSent = (p) => reported.push(p.sizeBytes);
+    paced.enqueueFrame('primary', accessUnit(5000, 0), { frameId: 0, start: true, end: true, key: false, refDelta: 1 }, 0, row(0));
+    await time.runUntil(100);
+    paced.sendProbeCluster({ id: 1, targetBps: 2_000_000, minPackets: 5, minBytes: 3750 });
+    await time.runUntil(200);
+    assert.ok(rtpBytes.length > 5 + 4, `${rtpBytes.length} packets`);
+    assert.deepEqual(reported, rtpBytes.map((n) => n + OVERHEAD));
+    // The sent rate (network.csv's sent_bps) counts the same sizes; the counters stay RTP bytes.
+    assert.equal(paced.sentBitrateBps(200), (reported.reduce((a, b) => a + b, 0) * 8 * 1000) / 1000);
+    assert.equal(paced.counters('primary').bytesSent + paced.probePaddingBytesSent, rtpBytes.reduce((a, b) => a + b, 0));
+  });
+});

@@ -34,9 +34,8 @@
  * option, every interval after the last probe and after the last delay-based back-off — while
  * probing is complete and the delay detector reads normal — one cluster at alr_probe_scale
  * 2 × the estimate is sent, as an ALR probe would be (further exponential probing on a good
- * result included). A probe costs
- * kMinProbeDurationMs 15 ms at 2 × the estimate: at most ~15 ms of queue when the capacity has
- * not grown. Its result only ever raises the estimate (Gcc drops a lower one): the probe looks
+ * result included). A probe costs kMinProbeDurationMs 15 ms at 2 × the estimate: at most
+ * ~15 ms of queue when the capacity has not grown. Its result only ever raises the estimate (Gcc drops a lower one): the probe looks
  * for capacity, and lowering the estimate stays the delay detector's job. libwebrtc's own
  * probes may lower it (down to 0.85 × the acknowledged rate); a periodic probe that did so would
  * cut the rate every interval whenever a probe reads a little low.
