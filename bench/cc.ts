@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     for (const arm of arms) runs.get(arm)!.push(await runArm(arm, loaded, tracePath, clip));
   }
   const secs = (x: number | null) => (x === null ? '' : Number.isFinite(x) ? `${x.toFixed(2)} s` : 'never');
-  const cols = (cells: string[]) => cells[0]!.padEnd(14) + cells.slice(1).map((c, i) => c.padStart([10, 8, 22, 18, 24][i]!)).join('');
+  const cols = (cells: string[]) => (cells[0]!.padEnd(14) + cells.slice(1).map((c, i) => c.padStart([10, 8, 22, 18, 24][i]!)).join('')).trimEnd();
   console.log(
     `\n== rate controllers on ${tracePath.replace(ROOT + '/', '')} (tbf, 300 ms queue), 720p30, single stream, ` +
       `${KEYINT ? `I-frame every ${KEYINT} frames` : 'I-frames on PLI only'}, VBV ${VBV_MS} ms, pacing factor ${PACING_FACTOR}` +
