@@ -23,6 +23,7 @@ import {
   writeTrace,
   type ImportFormat,
   type ImportOptions,
+  type PipelineOptions,
   type ModelParams,
   type Trace,
 } from '../emulation/traces';
@@ -107,17 +108,12 @@ function show(ref: string, binS: number): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-interface ImportOpts extends ImportOptions {
+/** The command's options: the importer's, the pipeline's (`--duration` is its durationS), and the output. */
+interface ImportOpts extends ImportOptions, Omit<PipelineOptions, 'durationS'> {
   out: string;
   name?: string;
   family: string;
-  resampleMs?: number;
-  offsetS?: number;
   duration?: number;
-  scale?: number;
-  scaleMeanKbit?: number;
-  clip?: { minKbit: number; maxKbit: number };
-  loop?: boolean;
 }
 
 function runImport(format: ImportFormat, file: string, o: ImportOpts): void {
@@ -136,15 +132,7 @@ function runImport(format: ImportFormat, file: string, o: ImportOpts): void {
     timeColumn: o.timeColumn,
   });
   warn(warnings);
-  const t = applyPipeline(trace, {
-    resampleMs: o.resampleMs,
-    offsetS: o.offsetS,
-    durationS: o.duration,
-    scale: o.scale,
-    scaleMeanKbit: o.scaleMeanKbit,
-    clip: o.clip,
-    loop: o.loop,
-  });
+  const t = applyPipeline(trace, { ...o, durationS: o.duration });
   writeTrace(o.out, t);
   report(o.out, t);
 }

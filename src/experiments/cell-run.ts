@@ -26,9 +26,9 @@ import { peerCommands, RECORDING_FILE, shellQuote, traceFileOf, type Endpoints }
 import { environmentVersions } from './environment';
 import { bringUpLink, type CellLink } from './link';
 import type { Features } from '../emulation/netns';
-import { cellFingerprint, type Cell } from './matrix';
+import type { Cell } from './matrix';
 import { PeerProcess, waitForExitSync } from './peers';
-import { cellDir, type CellMeta, type CellSummaryFile } from './results';
+import { cellDir, cellIdentity, type CellMeta, type CellSummaryFile } from './results';
 import type { ExperimentSpec } from './spec';
 
 /**
@@ -233,17 +233,7 @@ export class CellRun {
     const { spec, cell, clock } = this.ctx;
     const t = this.ctx.prepared?.trace;
     return {
-      experiment: spec.name,
-      spec: spec.path,
-      cell: cell.id,
-      index: cell.index,
-      arm: cell.arm.name,
-      repetition: cell.repetition,
-      seed: cell.seed,
-      fingerprint: cellFingerprint(spec, cell),
-      duration_s: spec.durationS,
-      warmup_s: spec.warmupS,
-      clip: spec.clip,
+      ...cellIdentity(spec, cell),
       trace:
         cell.trace.kind === 'trace' && t
           ? { label: cell.trace.label, ref: cell.trace.trace, family: t.family, transforms: { ...cell.trace.transforms }, file: 'trace.trace', source: t.source }

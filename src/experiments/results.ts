@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path';
 import { CsvWriter } from '../metrics/csv';
 import { EXPERIMENT_SUMMARY_COLUMNS, type ExperimentSummaryRow } from '../metrics/rows';
 import type { ReplayReport } from './link';
-import type { Cell } from './matrix';
+import { cellFingerprint, type Cell } from './matrix';
+import type { ExperimentSpec } from './spec';
 
 /** summary.csv's row: the contract's columns plus whether the cell finished (failed cells are listed, marked). */
 export interface CellSummaryRow extends ExperimentSummaryRow {
@@ -70,6 +71,25 @@ export interface CellMeta {
   ended_at: string | null;
   complete: boolean;
   incomplete_reason: string | null;
+}
+
+/** The fields of a cell's meta.json that say which cell of which experiment it is. */
+export type CellIdentity = Pick<CellMeta, 'experiment' | 'spec' | 'cell' | 'index' | 'arm' | 'repetition' | 'seed' | 'fingerprint' | 'duration_s' | 'warmup_s' | 'clip'>;
+
+export function cellIdentity(spec: ExperimentSpec, cell: Cell): CellIdentity {
+  return {
+    experiment: spec.name,
+    spec: spec.path,
+    cell: cell.id,
+    index: cell.index,
+    arm: cell.arm.name,
+    repetition: cell.repetition,
+    seed: cell.seed,
+    fingerprint: cellFingerprint(spec, cell),
+    duration_s: spec.durationS,
+    warmup_s: spec.warmupS,
+    clip: spec.clip,
+  };
 }
 
 /** summary.json of a cell. */

@@ -13,6 +13,7 @@ import { cellFingerprint, expandMatrix, type Cell } from '../../src/experiments/
 import {
   CELL_SUMMARY_COLUMNS,
   cellDir,
+  cellIdentity,
   cellStatus,
   collectSummaryRows,
   rebuildSummaryCsv,
@@ -41,17 +42,7 @@ const cells = expandMatrix(spec);
 
 function meta(cell: Cell, o: Partial<CellMeta>): CellMeta {
   return {
-    experiment: spec.name,
-    spec: spec.path,
-    cell: cell.id,
-    index: cell.index,
-    arm: cell.arm.name,
-    repetition: cell.repetition,
-    seed: cell.seed,
-    fingerprint: cellFingerprint(spec, cell),
-    duration_s: spec.durationS,
-    warmup_s: spec.warmupS,
-    clip: spec.clip,
+    ...cellIdentity(spec, cell),
     trace: null,
     commands: { offer: [], answer: [] },
     versions: {},

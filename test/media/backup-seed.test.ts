@@ -16,8 +16,6 @@ import {
   H264Decoder,
   H264Encoder,
   planesOf,
-  Scaler,
-  VideoFileReader,
   type EncodedPicture,
   type EncoderConfig,
   type VideoFrame,
@@ -25,7 +23,7 @@ import {
 import { seedDecoder, seedEncoder, seedHash } from '../../src/media/backup-seed';
 import { psnrOf } from '../../src/media/quality';
 import { nalType, splitAnnexB } from '../../src/rtp/h264';
-import { ensureClip } from '../e2e/pair';
+import { clipPictures } from '../helpers/clip';
 
 /** The picture the backup stream starts at (the primary would send an I-frame here). */
 const N = 30;
@@ -42,23 +40,6 @@ const config: EncoderConfig = {
   preset: 'veryfast',
   tune: 'zerolatency',
 };
-
-async function clipPictures(count: number): Promise<VideoFrame[]> {
-  const reader = await VideoFileReader.open(ensureClip());
-  const out: VideoFrame[] = [];
-  let scaler: Scaler | null = null;
-  while (out.length < count) {
-    const t = await reader.next();
-    assert.ok(t, `the clip has fewer than ${count} pictures`);
-    let f = t.frame;
-    if (Scaler.needed(f, config.width, config.height)) {
-      scaler ??= await Scaler.create({ width: f.width, height: f.height, pixFmt: f.format ?? 'yuv420p' }, config);
-      f = await scaler.scale(f);
-    }
-    out.push(f);
-  }
-  return out;
-}
 
 async function decodeOne(dec: H264Decoder, au: Buffer, p: number, what: string): Promise<VideoFrame> {
   const pics = await dec.decode(au, p);
@@ -123,7 +104,7 @@ function sliceTypes(au: Buffer): { nal: number; slice: 'P' | 'B' | 'I' | 'SP' | 
 }
 
 test('shared backup reference: seed, backup P-frames and their decode are bit-exact at sender and receiver', async () => {
-  const src = await clipPictures(N + BACKUP_PICTURES);
+  const src = await clipPictures(N + BACKUP_PICTURES, config);
 
   // ---------------------------------------------------------------- sender
   const primary = H264Encoder.open(config);

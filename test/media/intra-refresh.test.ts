@@ -7,10 +7,10 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { H264Decoder, H264Encoder, Scaler, VideoFileReader, type EncoderConfig, type VideoFrame } from '../../src/media/codec';
+import { H264Decoder, H264Encoder, type EncoderConfig, type VideoFrame } from '../../src/media/codec';
 import { psnrOf } from '../../src/media/quality';
 import { nalType, splitAnnexB } from '../../src/rtp/h264';
-import { ensureClip } from '../helpers/cli';
+import { clipPictures } from '../helpers/clip';
 
 const PICTURES = 130;
 const REFRESH = 30;
@@ -26,23 +26,6 @@ const normal: EncoderConfig = {
   tune: 'zerolatency',
 };
 const intraRefresh: EncoderConfig = { ...normal, intraRefreshFrames: REFRESH };
-
-async function clipPictures(count: number): Promise<VideoFrame[]> {
-  const reader = await VideoFileReader.open(ensureClip());
-  const out: VideoFrame[] = [];
-  let scaler: Scaler | null = null;
-  while (out.length < count) {
-    const t = await reader.next();
-    assert.ok(t, `the clip has fewer than ${count} pictures`);
-    let f = t.frame;
-    if (Scaler.needed(f, normal.width, normal.height)) {
-      scaler ??= await Scaler.create({ width: f.width, height: f.height, pixFmt: f.format ?? 'yuv420p' }, normal);
-      f = await scaler.scale(f);
-    }
-    out.push(f);
-  }
-  return out;
-}
 
 interface Encoded {
   sizes: number[];
@@ -76,7 +59,7 @@ function stats(sizes: number[]): { max: number; mean: number } {
 describe('x264 intra refresh', () => {
   let pictures: VideoFrame[] = [];
   before(async () => {
-    pictures = await clipPictures(PICTURES);
+    pictures = await clipPictures(PICTURES, normal);
   });
 
   it(`spreads the intra cost: only picture 0 is key, and no picture comes near an I-frame of the normal config at the same rate`, async () => {
