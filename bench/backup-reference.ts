@@ -56,6 +56,7 @@ import {
   type EncoderConfig,
   type VideoFrame,
 } from '../src/media/codec';
+import type { Decoder } from '../src/media/codecs';
 import { seedDecoder, seedEncoder, type ReceiverSeed, type SenderSeed } from '../src/media/backup-seed';
 import { psnrOf } from '../src/media/quality';
 import { ensureClip } from '../test/e2e/pair';
@@ -105,7 +106,7 @@ interface Coded {
 interface Twin {
   n: number;
   enc: H264Encoder;
-  dec: H264Decoder;
+  dec: Decoder;
   firstDiff: number | null;
 }
 
@@ -124,7 +125,7 @@ interface Row {
 
 const PTS_STEP_90K = (fps: number) => Math.round(90000 / fps);
 
-async function decodeOne(dec: H264Decoder, au: Buffer, pts: number, what: string): Promise<VideoFrame> {
+async function decodeOne(dec: Decoder, au: Buffer, pts: number, what: string): Promise<VideoFrame> {
   const pics = await dec.decode(au, pts);
   if (pics.length !== 1) throw new Error(`${what}: ${pics.length} pictures decoded from one access unit`);
   return pics[0];

@@ -37,3 +37,22 @@ export const realTimer: Timer = {
   setTimeout: (fn, delayMs) => setTimeout(fn, Math.max(0, delayMs)),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/**
+ * Runs `fn` every `intervalMs` on `timer` (re-armed after each run, as Node's setInterval
+ * does) until the returned function is called.
+ */
+export function repeat(timer: Timer, intervalMs: number, fn: () => void): () => void {
+  let handle: unknown = null;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    handle = timer.setTimeout(tick, intervalMs);
+    fn();
+  };
+  handle = timer.setTimeout(tick, intervalMs);
+  return () => {
+    stopped = true;
+    timer.clearTimeout(handle);
+  };
+}

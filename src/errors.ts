@@ -12,3 +12,12 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** Commander's message as one line: its lines joined, blank ones dropped. */
+export function oneLine(msg: string): string {
+  return msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}

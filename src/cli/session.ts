@@ -3,48 +3,18 @@
  * run (normal, peer gone, interrupted) and the rule that every failure is one line on
  * stderr and a non-zero exit, with whatever was measured flushed first.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Clock } from '../clock';
-import type { PeerInfo, RunMeta } from '../metrics/rows';
-import { ffmpegVersion } from '../media/codec';
-import { createSignaling, type SignalingOptions } from '../transport/signaling';
+import type { RunMeta } from '../metrics/rows';
+import { newRunMeta, selfInfo, writeMeta } from '../metrics/run-meta';
+import { tryJoin } from '../metrics/join';
+import { createSignaling, type Signaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 
-export const VERSION: string = (() => {
-  try {
-    return JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
-})();
-
-import { UsageError } from '../errors';
-export { UsageError };
-
-/** Commander's message as one line: its lines joined, blank ones dropped. */
-export function oneLine(msg: string): string {
-  return msg
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(' ');
-}
-
-export function selfInfo(): PeerInfo {
-  let bootId = 'unknown';
-  try {
-    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    // Not Linux: clocks are then never assumed shared.
-  }
-  return { hostname: hostname(), bootId, pid: process.pid, version: VERSION };
-}
-
-export function sameClock(a: PeerInfo, b: PeerInfo | null): boolean {
-  return !!b && a.bootId !== 'unknown' && a.bootId === b.bootId;
-}
+import { oneLine, UsageError } from '../errors';
+export { oneLine, UsageError };
+export { readMeta, sameClock, VERSION, writeMeta } from '../metrics/run-meta';
 
 /**
  * mkdir -p, one level at a time: Node's recursive mkdirSync never returns under /proc
@@ -69,65 +39,82 @@ export function prepareOutDir(dir: string): string {
   return dir;
 }
 
-/** A run's metadata as it starts: marked incomplete until the run says otherwise. */
-export function newRunMeta(role: RunMeta['role'], self: PeerInfo, options: Record<string, unknown>, startedMs: number): RunMeta {
-  return {
-    role,
-    command: process.argv.slice(1),
-    versions: { testbed: self.version, node: process.version, ffmpeg: ffmpegVersion(), werift: packageVersion('werift') },
-    options,
-    self,
-    peer: null,
-    clock: null,
-    started_ms: startedMs,
-    ended_ms: null,
-    complete: false,
-    incomplete_reason: 'did not finish',
-    counters: {},
-  };
-}
-
-/** An installed package's version (its package.json may be hidden by "exports": walk up from its entry). */
-function packageVersion(name: string): string {
-  try {
-    let dir = dirname(require.resolve(name));
-    for (;;) {
-      const pj = join(dir, 'package.json');
-      if (existsSync(pj)) {
-        const json = JSON.parse(readFileSync(pj, 'utf8'));
-        if (json.name === name) return json.version;
-      }
-      const up = dirname(dir);
-      if (up === dir) return 'unknown';
-      dir = up;
-    }
-  } catch {
-    return 'unknown';
-  }
-}
-
-export function writeMeta(dir: string, meta: RunMeta): void {
-  writeFileSync(join(dir, `${meta.role}-meta.json`), JSON.stringify(meta, null, 2) + '\n');
-}
-
 /**
- * How both peers start: the run's metadata (every option) is written before anything can
- * fail, so a failed run still says what it was; then signaling and the WebRTC peer.
+ * One peer's run from start to end, what offer and answer share: the metadata (every
+ * option) written before anything can fail, signaling and the WebRTC peer, SIGINT/SIGTERM,
+ * how the run ends (normally, or with a reason and an exit code), and the teardown that
+ * always leaves the metadata written, the connection closed and the two sides joined.
  */
-export function startPeer<O extends { signaling: SignalingOptions; iceHost: string }>(role: RunMeta['role'], o: O, outDir: string, clock: Clock) {
-  const self = selfInfo();
-  const meta = newRunMeta(role, self, { ...o, signaling: { ...o.signaling } }, clock.now());
-  writeMeta(outDir, meta);
-  return { self, meta, signaling: createSignaling(o.signaling), peer: WebRtcPeer.create({ iceHost: o.iceHost, clock }) };
-}
+export class PeerRun {
+  readonly self = selfInfo();
+  readonly meta: RunMeta;
+  readonly signaling: Signaling;
+  readonly peer: WebRtcPeer;
+  /** null while running; '' after a normal end; otherwise why the run stopped. */
+  stopReason: string | null = null;
+  private exitCode = 0;
+  private abortConnect: (e: Error) => void = () => {};
+  private readonly aborted: Promise<never>;
+  private ended: () => void = () => {};
+  /** Resolves when stop() is called. */
+  readonly stopped: Promise<void>;
 
-export function readMeta(dir: string, role: 'sender' | 'receiver'): RunMeta | null {
-  const p = join(dir, `${role}-meta.json`);
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as RunMeta;
-  } catch {
-    return null;
+  constructor(
+    role: RunMeta['role'],
+    o: { signaling: SignalingOptions; iceHost: string },
+    readonly outDir: string,
+    readonly clock: Clock,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.meta = newRunMeta(role, this.self, { ...o, signaling: { ...o.signaling } }, clock.now());
+    writeMeta(outDir, this.meta);
+    this.signaling = createSignaling(o.signaling);
+    this.peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
+    this.aborted = new Promise<never>((_, reject) => (this.abortConnect = reject));
+    this.aborted.catch(() => {});
+    this.stopped = new Promise<void>((r) => (this.ended = r));
+    onInterrupt((sig) => this.stop(`interrupted (${sig})`, 130));
+  }
+
+  /**
+   * Ends the run: `reason` null is the normal end. The first call wins; a stop while still
+   * connecting ends the wait at once, not at --connect-timeout.
+   */
+  stop(reason: string | null, code: number): void {
+    if (this.stopReason !== null) return;
+    this.stopReason = reason ?? '';
+    this.exitCode = code;
+    this.ended();
+    if (reason) this.abortConnect(new UsageError(reason, code));
+  }
+
+  /** Signaling, SDP and ICE/DTLS, abandoned when the run is stopped meanwhile. */
+  async connect(steps: () => Promise<void>): Promise<void> {
+    const connecting = steps();
+    connecting.catch(() => {});
+    await Promise.race([connecting, this.aborted]);
+  }
+
+  /**
+   * Writes the final metadata, closes signaling and the peer, joins both sides. Rethrows
+   * `error` (a failure that escaped the run, after its message went into the metadata), or
+   * throws the stop reason when the run stopped early.
+   */
+  async finish(complete: boolean, counters: Record<string, number>, error: unknown = null): Promise<number> {
+    const cpu = process.cpuUsage();
+    this.meta.counters = { ...counters, cpu_s: (cpu.user + cpu.system) / 1e6 };
+    this.meta.ended_ms = this.clock.now();
+    this.meta.complete = complete;
+    const failure = error === null ? null : error instanceof Error ? error.message : String(error);
+    this.meta.incomplete_reason = complete ? null : this.stopReason || failure || 'error';
+    writeMeta(this.outDir, this.meta);
+    this.signaling.close();
+    await this.peer.close();
+    if (error !== null) throw error;
+    const joined = tryJoin(this.outDir);
+    if (joined) this.log(`joined ${joined}`);
+    if (this.stopReason) throw new UsageError(this.stopReason, this.exitCode);
+    return 0;
   }
 }
 

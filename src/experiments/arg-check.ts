@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ArgChecker, PeerRole } from './spec';
-import { oneLine } from '../cli/session';
+import { oneLine } from '../errors';
 
 /** Values for the options a parse needs but the runner supplies (offer's required --play-from). */
 const RUNNER_SUPPLIED: Record<PeerRole, string[]> = {

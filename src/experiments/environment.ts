@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { release } from 'node:os';
 import { ffmpegVersion } from '../media/codec';
-import { VERSION } from '../cli/session';
+import { VERSION } from '../metrics/run-meta';
 
 let cached: Record<string, string> | null = null;
 

@@ -9,7 +9,8 @@
  * with the first backup frame so the receiver can verify it built the same seed.
  */
 import { createHash } from 'node:crypto';
-import { copyFrame, H264Decoder, H264Encoder, MediaError, type EncoderConfig, type VideoFrame } from './codec';
+import { copyFrame, MediaError, type EncoderConfig, type VideoFrame } from './codec';
+import { x264Codecs, type Codecs, type Decoder, type Encoder } from './codecs';
 
 /** First 32 bits of the SHA-256 of the seed IDR. */
 export function seedHash(idr: Buffer): number {
@@ -18,14 +19,14 @@ export function seedHash(idr: Buffer): number {
 
 export interface SenderSeed {
   /** The encoder that continues with the backup P-frames. */
-  encoder: H264Encoder;
+  encoder: Encoder;
   hash: number;
   idrBytes: number;
 }
 
 /** Sender side: a fresh encoder primed with an IDR of `picture` (pts in 90 kHz). */
-export async function seedEncoder(config: EncoderConfig, picture: VideoFrame, pts: number): Promise<SenderSeed> {
-  const encoder = H264Encoder.open(config);
+export async function seedEncoder(config: EncoderConfig, picture: VideoFrame, pts: number, codecs: Codecs = x264Codecs): Promise<SenderSeed> {
+  const encoder = codecs.openEncoder(config);
   // A copy: the decoded picture may be in another encode at the same time (see copyFrame).
   const idr = await encoder.encode(copyFrame(picture), pts, true);
   if (!idr.key) throw new MediaError('the seed encode did not produce an IDR');
@@ -33,7 +34,7 @@ export async function seedEncoder(config: EncoderConfig, picture: VideoFrame, pt
 }
 
 export interface ReceiverSeed {
-  decoder: H264Decoder;
+  decoder: Decoder;
   hash: number;
   /** The seed's reconstruction (what the backup P-frames predict from). */
   reconstruction: VideoFrame;
@@ -44,14 +45,20 @@ export interface ReceiverSeed {
  * decoder holding it. Throws when the hash differs from the sender's: decoding the
  * backup P-frames would then use a wrong reference.
  */
-export async function seedDecoder(config: EncoderConfig, picture: VideoFrame, pts: number, expectedHash: number): Promise<ReceiverSeed> {
-  const encoder = H264Encoder.open(config);
+export async function seedDecoder(
+  config: EncoderConfig,
+  picture: VideoFrame,
+  pts: number,
+  expectedHash: number,
+  codecs: Codecs = x264Codecs,
+): Promise<ReceiverSeed> {
+  const encoder = codecs.openEncoder(config);
   const idr = await encoder.encode(copyFrame(picture), pts, true);
   const hash = seedHash(idr.data);
   if (hash !== expectedHash >>> 0) {
     throw new MediaError(`backup seed mismatch: built ${hash.toString(16)}, sender announced ${(expectedHash >>> 0).toString(16)}`);
   }
-  const decoder = new H264Decoder();
+  const decoder = codecs.openDecoder();
   const pics = await decoder.decode(idr.data, pts);
   if (pics.length !== 1) throw new MediaError('the seed IDR did not decode to one picture');
   return { decoder, hash, reconstruction: pics[0] };

@@ -5,7 +5,7 @@
  * not accumulate. Decoding and scaling run ahead in a small prefetch queue (on
  * libuv's pool, through beamcoder) so a release is never waiting for FFmpeg.
  */
-import type { Clock } from '../clock';
+import type { Clock, Timer } from '../clock';
 import { MediaError, Scaler, VideoFileReader, type VideoFrame, type VideoInfo } from './codec';
 
 export interface CapturedFrame {
@@ -26,9 +26,19 @@ export interface SourceOptions {
   height?: number;
 }
 
+/** Where pictures come from: released in real time at their timestamps, on the given clock and timer. */
+export interface VideoSource {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Releases pictures until the end (or stop()); `onFrame` must not block. */
+  run(clock: Clock, timer: Timer, onFrame: (f: CapturedFrame) => void): Promise<void>;
+  stop(): void;
+}
+
 const PREFETCH = 4;
 
-export class FileSource {
+export class FileSource implements VideoSource {
   private scaler: Scaler | null = null;
   private queue: { frame: VideoFrame; ptsS: number; sourceIndex: number }[] = [];
   private fileEnded = false;
@@ -75,7 +85,8 @@ export class FileSource {
    * Releases pictures at their timestamps until the end (or duration, or stop()).
    * `onFrame` must not block: it gets the picture and returns.
    */
-  async run(clock: Clock, onFrame: (f: CapturedFrame) => void): Promise<void> {
+  async run(clock: Clock, timer: Timer, onFrame: (f: CapturedFrame) => void): Promise<void> {
+    const sleep = (ms: number) => new Promise<void>((r) => timer.setTimeout(r, Math.max(0, ms)));
     const t0 = clock.now();
     let frameId = 0;
     for (;;) {
@@ -143,6 +154,37 @@ function even(n: number): number {
   return Math.max(2, Math.round(n / 2) * 2);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/**
+ * Pictures already in memory (decoded once), released every 1/fps s, looping over the
+ * list: a source for simulations, where reading a file in real time has no place.
+ */
+export class PictureListSource implements VideoSource {
+  private stopped = false;
+  readonly width: number;
+  readonly height: number;
+
+  constructor(
+    private readonly pictures: readonly VideoFrame[],
+    readonly fps: number,
+    private readonly count: number,
+  ) {
+    if (pictures.length === 0) throw new MediaError('no pictures to play');
+    this.width = pictures[0].width;
+    this.height = pictures[0].height;
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async run(clock: Clock, timer: Timer, onFrame: (f: CapturedFrame) => void): Promise<void> {
+    const t0 = clock.now();
+    for (let i = 0; i < this.count && !this.stopped; i++) {
+      const due = t0 + (i * 1000) / this.fps;
+      if (due > clock.now()) await new Promise<void>((r) => timer.setTimeout(r, due - clock.now()));
+      if (this.stopped) return;
+      const sourceIndex = i % this.pictures.length;
+      onFrame({ frameId: i, sourceIndex, frame: this.pictures[sourceIndex], captureMs: clock.now() });
+    }
+  }
 }

@@ -7,7 +7,7 @@
 import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { readMeta, sameClock } from '../cli/session';
+import { readMeta, sameClock } from './run-meta';
 import { readCsv } from './csv';
 import { JOINED_COLUMNS, type ClockRelation, type JoinedFrameRow } from './rows';
 

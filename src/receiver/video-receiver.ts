@@ -18,16 +18,14 @@
  *   primary picture and checks against the sender's hash (shared). A decode that would
  *   use a wrong reference is reported as undecodable, never rendered.
  */
-import type { Clock } from '../clock';
-import { H264Decoder, type EncoderConfig, type VideoFrame } from '../media/codec';
+import type { Clock, Timer } from '../clock';
+import type { EncoderConfig, VideoFrame } from '../media/codec';
+import { x264Codecs, type Codecs, type Decoder } from '../media/codecs';
 import { seedDecoder } from '../media/backup-seed';
 import type { NotRenderedReason, ReceiverEventRow, ReceiverFrameRow } from '../metrics/rows';
-import { parseRtp } from '../rtp/packet';
 import type { RtpPacket, StreamKind } from '../rtp/types';
 import { FrameAssembler, type AssembledFrame } from './frame-assembler';
 import { FrameRows } from './frame-rows';
-import { ReceiveStatistics } from './receive-statistics';
-import type { LossInjector } from './loss-injector';
 import { InterFrameDelayVariation, JitterEstimator, Timing } from './timing';
 
 /** libwebrtc's max wait for a decodable frame: 200 ms when a key frame is required, 3000 ms otherwise. */
@@ -39,6 +37,9 @@ const SEED_CANDIDATES = 8;
 
 export interface VideoReceiverOptions {
   clock: Clock;
+  timer: Timer;
+  /** Decoders (and the encoder that rebuilds shared seeds); default beamcoder's. */
+  codecs?: Codecs;
   /** Which stream each media SSRC carries. */
   streams: Map<number, StreamKind>;
   /** The sender's encoder parameters, needed to build shared-reference seeds. */
@@ -48,10 +49,6 @@ export interface VideoReceiverOptions {
   /** Called once per frame when its row is final. */
   onFrameDone: (row: ReceiverFrameRow) => void;
   onEvent?: (row: ReceiverEventRow) => void;
-  /** Test/experiment loss injection, applied before anything sees the packet. */
-  lossInjector?: LossInjector;
-  /** Every accepted packet, for the transport's feedback (TWCC, NACK). */
-  onPacket?: (p: RtpPacket, stream: StreamKind, arrivalMs: number) => void;
   /** The primary stream needs a key frame (send a PLI). */
   onKeyFrameNeeded?: (reason: string) => void;
   /** Dual mode: the primary I-frame of picture `frameId` is complete (send the feedback). */
@@ -65,18 +62,17 @@ export interface VideoReceiverOptions {
 
 interface Chain {
   stream: StreamKind;
-  decoder: H264Decoder | null;
+  decoder: Decoder | null;
   complete: Map<number, AssembledFrame>;
   lastDecodedId: number;
   /** Primary: waiting for a key frame after a broken chain. */
   needKey: boolean;
   busy: boolean;
-  wakeTimer: NodeJS.Timeout | null;
+  wakeTimer: unknown;
   waitingSinceMs: number | null;
 }
 
 export class VideoReceiver {
-  readonly stats = new Map<number, ReceiveStatistics>();
   readonly assembler = new FrameAssembler();
   readonly timing: Timing;
   readonly jitter = new JitterEstimator();
@@ -93,7 +89,7 @@ export class VideoReceiver {
   private lastRenderMs = -Infinity;
   private lastExpireMs = -Infinity;
   private stopped = false;
-  packetsReceived = 0;
+  private readonly codecs: Codecs;
   malformedPackets = 0;
   paddingPackets = 0;
   /**
@@ -102,7 +98,6 @@ export class VideoReceiver {
    * assembler had already dropped the frame.
    */
   latePackets = 0;
-  lastPacketMs: number | null = null;
   framesRendered = 0;
   decoderErrors = 0;
 
@@ -112,7 +107,8 @@ export class VideoReceiver {
       minPlayoutDelayMs: o.playoutDelayMs?.min,
       maxPlayoutDelayMs: o.playoutDelayMs?.max,
     });
-    const chain = (stream: StreamKind, decoder: H264Decoder | null): Chain => ({
+    this.codecs = o.codecs ?? x264Codecs;
+    const chain = (stream: StreamKind, decoder: Decoder | null): Chain => ({
       stream,
       decoder,
       complete: new Map(),
@@ -122,33 +118,15 @@ export class VideoReceiver {
       wakeTimer: null,
       waitingSinceMs: null,
     });
-    this.chains = { primary: chain('primary', new H264Decoder()), backup: chain('backup', null) };
+    this.chains = { primary: chain('primary', this.codecs.openDecoder()), backup: chain('backup', null) };
   }
 
   get dual(): boolean {
     return [...this.o.streams.values()].includes('backup');
   }
 
-  onRtp(buf: Buffer, arrivalMs: number): void {
-    let pkt: RtpPacket;
-    try {
-      pkt = parseRtp(buf);
-    } catch {
-      this.malformedPackets++;
-      return;
-    }
-    const stream = this.o.streams.get(pkt.ssrc);
-    if (!stream) {
-      this.malformedPackets++;
-      return;
-    }
-    if (this.o.lossInjector?.shouldDrop(pkt, stream)) return;
-    this.o.onPacket?.(pkt, stream, arrivalMs);
-    this.packetsReceived++;
-    this.lastPacketMs = arrivalMs;
-    let st = this.stats.get(pkt.ssrc);
-    if (!st) this.stats.set(pkt.ssrc, (st = new ReceiveStatistics(pkt.ssrc)));
-    st.onPacket(pkt.sequenceNumber, pkt.timestamp, arrivalMs);
+  /** One received RTP packet of `stream` (parsed and counted by the session). */
+  onPacket(pkt: RtpPacket, stream: StreamKind, arrivalMs: number): void {
     const fid = pkt.extensions.frameId;
     if (!fid) {
       // Padding-only packets (bandwidth probes) count for reception statistics, transport
@@ -330,8 +308,8 @@ export class VideoReceiver {
   }
 
   private wake(c: Chain, ms: number, fn: () => void): void {
-    if (c.wakeTimer) clearTimeout(c.wakeTimer);
-    c.wakeTimer = setTimeout(() => {
+    if (c.wakeTimer !== null) this.o.timer.clearTimeout(c.wakeTimer);
+    c.wakeTimer = this.o.timer.setTimeout(() => {
       c.wakeTimer = null;
       fn();
     }, ms);
@@ -339,7 +317,7 @@ export class VideoReceiver {
 
   /** Decodes `f` on chain `c`; renders it at `renderMs` unless null (reference only). */
   private decode(c: Chain, f: AssembledFrame, renderMs: number | null): void {
-    if (c.wakeTimer) clearTimeout(c.wakeTimer);
+    if (c.wakeTimer !== null) this.o.timer.clearTimeout(c.wakeTimer);
     c.wakeTimer = null;
     c.busy = true;
     c.complete.delete(f.frameId);
@@ -375,13 +353,13 @@ export class VideoReceiver {
   private async decodeOn(c: Chain, f: AssembledFrame): Promise<VideoFrame[]> {
     if (c.stream === 'backup') {
       if (f.key) {
-        c.decoder = new H264Decoder();
+        c.decoder = this.codecs.openDecoder();
       } else if (f.frameRef?.seedHash != null) {
         c.decoder = null;
         const basis = this.seedCandidates.find((p) => p.frameId === f.frameRef!.refFrameId);
         if (!basis) throw new Error(`no decoded primary picture ${f.frameRef.refFrameId} to build the seed from`);
         if (!this.o.encoder) throw new Error('the offer did not describe the encoder: cannot build a seed');
-        const seed = await seedDecoder(this.o.encoder, basis.frame, basis.pts, f.frameRef.seedHash);
+        const seed = await seedDecoder(this.o.encoder, basis.frame, basis.pts, f.frameRef.seedHash, this.codecs);
         c.decoder = seed.decoder;
         this.event('seed-built', 'backup', f.frameId, `from primary picture ${basis.frameId}, hash ${seed.hash.toString(16)}`);
       }
@@ -431,7 +409,7 @@ export class VideoReceiver {
     this.lastRenderMs = at;
     this.renderChain = this.renderChain.then(async () => {
       const wait = at - this.o.clock.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await new Promise((r) => this.o.timer.setTimeout(() => r(undefined), wait));
       const now = this.o.clock.now();
       this.o.render(pic, f.frameId, now, c.stream);
       row.render_ms = now;
@@ -475,11 +453,11 @@ export class VideoReceiver {
     const pending = () =>
       Object.values(this.chains).some((c) => c.busy || (c.stream === 'backup' && !this.dual ? false : this.nextDecodable(c) !== null));
     while (pending() && this.o.clock.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => this.o.timer.setTimeout(() => r(undefined), 10));
     }
-    await Promise.race([this.renderChain, new Promise((r) => setTimeout(r, Math.max(0, deadline - this.o.clock.now())))]);
+    await Promise.race([this.renderChain, new Promise((r) => this.o.timer.setTimeout(() => r(undefined), Math.max(0, deadline - this.o.clock.now())))]);
     this.stopped = true;
-    for (const c of Object.values(this.chains)) if (c.wakeTimer) clearTimeout(c.wakeTimer);
+    for (const c of Object.values(this.chains)) if (c.wakeTimer !== null) this.o.timer.clearTimeout(c.wakeTimer);
     for (const row of this.rows.openRows().sort((a, b) => a.frame_id - b.frame_id)) {
       this.finish(row, row.complete_ms === '' ? 'incomplete' : 'stopped');
     }

@@ -53,6 +53,11 @@ export class BackupStateMachine {
     return this.episode?.iFrameId ?? null;
   }
 
+  /** Whether picture `frameId` (not planned yet) is due an I-frame on schedule. */
+  scheduledKeyDue(frameId: number): boolean {
+    return frameId >= this.nextScheduled;
+  }
+
   /** An I-frame asked for by the receiver (PLI) or by the user; applies to the next picture. */
   requestKeyFrame(cause: string): void {
     this.keyRequest ??= cause;

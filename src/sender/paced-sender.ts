@@ -5,7 +5,7 @@
  * numbers; the pacer's priorities put backup packets ahead of queued primary ones.
  */
 import { realTimer, type Clock, type Timer } from '../clock';
-import type { SenderFrameRow } from '../metrics/rows';
+import type { PacedFrameEvent } from './frame-events';
 import { absSendTimeFromMs } from '../rtp/extensions';
 import { packetizeH264 } from '../rtp/h264';
 import { parseRtp, rtpHeaderSize, serializeRtp } from '../rtp/packet';
@@ -30,9 +30,15 @@ export interface StreamCounters {
 
 interface Queued {
   packet: RtpPacket;
-  /** The frame's row; null for a retransmission (the frame's row is already final). */
-  row: SenderFrameRow | null;
+  /** The frame the packet belongs to; null for a retransmission (the frame was reported already). */
+  frame: OutgoingFrame | null;
   stream: StreamState;
+}
+
+/** A frame in the pacer: reported (onFramePaced) when its last packet left, or when the sender stops. */
+interface OutgoingFrame {
+  event: PacedFrameEvent;
+  remaining: number;
 }
 
 interface StreamState {
@@ -57,8 +63,8 @@ export interface PacedSenderOptions {
    * Without a return value the RTP packet's size is counted.
    */
   send: (packet: Buffer) => number | void;
-  /** Called once per frame when its last packet left (or when it is dropped). */
-  onFrameDone: (row: SenderFrameRow) => void;
+  /** Called once per frame when its last packet left (or, `complete` false, when the sender stopped first). */
+  onFramePaced: (frame: PacedFrameEvent) => void;
 }
 
 /** RTP padding per probe packet: RFC 3550 padding counts in one byte, so at most 255. */
@@ -70,7 +76,7 @@ const SENT_RATE_WINDOW_MS = 1000;
 export class PacedSender {
   readonly pacer: Pacer<Queued>;
   private readonly streams = new Map<StreamKind, StreamState>();
-  private readonly remaining = new Map<SenderFrameRow, number>();
+  private readonly inPacer = new Set<OutgoingFrame>();
   private readonly timers: Timer;
   private timer: unknown = null;
   private timerAt = Infinity;
@@ -130,19 +136,21 @@ export class PacedSender {
   }
 
   /**
-   * Packetizes one access unit and queues its packets. `row` is completed as packets
-   * leave (first/last sent) and reported through onFrameDone after the last one.
+   * Packetizes one access unit and queues its packets; the frame is reported through
+   * onFramePaced after its last packet left.
    */
-  enqueueFrame(kind: StreamKind, au: Buffer, frame: FrameIdExt, rtpTimestamp: number, row: SenderFrameRow, frameRef?: FrameRefExt): void {
+  enqueueFrame(kind: StreamKind, au: Buffer, frame: FrameIdExt, rtpTimestamp: number, frameRef?: FrameRefExt): void {
     if (this.stopped) return;
     const st = this.stream(kind);
     const now = this.o.clock.now();
     const headerExt = { absSendTime: 0, transportWideSeq: 0, frameId: frame, frameRef };
     const headerBytes = rtpHeaderSize(headerExt);
     const payloads = packetizeH264(au, this.o.mtu - headerBytes);
-    row.packets = payloads.length;
-    row.pacer_enqueue_ms = now;
-    this.remaining.set(row, payloads.length);
+    const out: OutgoingFrame = {
+      event: { kind: 'paced', frameId: frame.frameId, stream: kind, packets: payloads.length, enqueueMs: now, firstSentMs: null, lastSentMs: null, complete: false },
+      remaining: payloads.length,
+    };
+    this.inPacer.add(out);
     const priority: PacketPriority = kind === 'backup' ? 'backup' : 'video';
     payloads.forEach((payload, i) => {
       const last = i === payloads.length - 1;
@@ -156,7 +164,7 @@ export class PacedSender {
         payload,
       };
       st.seq = (st.seq + 1) & 0xffff;
-      this.pacer.enqueue({ packet, row, stream: st }, payload.length + headerBytes, priority, now);
+      this.pacer.enqueue({ packet, frame: out, stream: st }, payload.length + headerBytes, priority, now);
     });
     this.pump();
   }
@@ -178,7 +186,7 @@ export class PacedSender {
   }
 
   /** Sends a packet the pacer released (or a probe cluster took); returns the bytes on the wire. */
-  private sendNow({ packet, row, stream }: Queued, probeClusterId?: number): number {
+  private sendNow({ packet, frame, stream }: Queued, probeClusterId?: number): number {
     const now = this.o.clock.now();
     packet.extensions.absSendTime = absSendTimeFromMs(now);
     const transportSeq = (this.transportSeq = (this.transportSeq + 1) & 0xffff);
@@ -193,21 +201,19 @@ export class PacedSender {
     c.lastPacketSentMs = now;
     this.countSent(now, wire);
     this.onPacketSent?.({ transportSeq, sendTimeMs: now, sizeBytes: wire });
-    if (!row) {
+    if (!frame) {
       this.history.onRetransmissionSent(packet.ssrc, packet.sequenceNumber, now, transportSeq, wire, probeClusterId);
       this.retransmissionsSent++;
       this.retransmissionBytesSent += bytes.length;
       return wire;
     }
     this.history.onPacketSent({ ssrc: packet.ssrc, seq: packet.sequenceNumber, transportSeq, sendTimeMs: now, sizeBytes: wire, payload: bytes, probeClusterId });
-    if (row.first_sent_ms === '') row.first_sent_ms = now;
-    row.last_sent_ms = now;
-    const left = (this.remaining.get(row) ?? 1) - 1;
-    if (left > 0) {
-      this.remaining.set(row, left);
-    } else {
-      this.remaining.delete(row);
-      this.o.onFrameDone(row);
+    frame.event.firstSentMs ??= now;
+    frame.event.lastSentMs = now;
+    if (--frame.remaining === 0) {
+      this.inPacer.delete(frame);
+      frame.event.complete = true;
+      this.o.onFramePaced(frame.event);
     }
     return wire;
   }
@@ -245,7 +251,7 @@ export class PacedSender {
       }
       if (!stored) continue;
       const packet = parseRtp(stored.payload);
-      this.pacer.enqueue({ packet, row: null, stream: st }, stored.payload.length, 'retransmission', now);
+      this.pacer.enqueue({ packet, frame: null, stream: st }, stored.payload.length, 'retransmission', now);
       n++;
     }
     if (n) this.pump();
@@ -332,16 +338,13 @@ export class PacedSender {
     return this.pacer.queuedPackets === 0;
   }
 
-  /** Stops sending; frames still queued are reported as dropped ('stopped') so no row is lost. */
+  /** Stops sending; frames still queued are reported (complete: false) so none is lost. */
   stop(): void {
     this.stopped = true;
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
-    for (const row of this.remaining.keys()) {
-      row.dropped = 'stopped';
-      this.o.onFrameDone(row);
-    }
-    this.remaining.clear();
+    for (const f of this.inPacer) this.o.onFramePaced(f.event);
+    this.inPacer.clear();
   }
 
   private stream(kind: StreamKind): StreamState {

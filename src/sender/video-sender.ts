@@ -1,46 +1,42 @@
 /**
- * The send side of a run: captured picture → the state machine's plan → x264 (the
- * primary encoder, and in dual mode the backup encoder) → the paced sender. Encoding
- * runs on libuv's pool (beamcoder), so the pacer's timers never wait behind it.
- *
- * Backup reference strategies (DESIGN.md §2, chosen with --backup-reference):
- * - episodic: one secondary encoder, primed with picture 0 (its IDR goes out on the
- *   backup stream so the receiver's backup decoder has a reference), then encoding only
- *   during episodes; a backup P predicts from the last backup picture of the previous episode;
- * - shared: each episode starts a fresh encoder seeded with a never-sent IDR of the last
- *   decoded primary picture (the sender decodes its own primary stream); the receiver
- *   builds the same seed. For scheduled I-frames the seed is built ahead of time, as soon
- *   as the picture before the I-frame is decoded.
+ * The send side of a run: captured picture → the state machine's plan → the primary
+ * encoder, and in dual mode the backup encoder (a `BackupReference` strategy decides what
+ * it predicts from) → the paced sender. Encoding runs on libuv's pool (beamcoder), so the
+ * pacer's timers never wait behind it. Every frame's fate goes out as a frame event.
  */
-import type { Clock } from '../clock';
-import { copyFrame, H264Decoder, H264Encoder, VIDEO_CLOCK_HZ, type EncoderConfig, type VideoFrame } from '../media/codec';
-import { seedEncoder, type SenderSeed } from '../media/backup-seed';
+import type { Clock, Timer } from '../clock';
+import { copyFrame, VIDEO_CLOCK_HZ, type EncodedPicture, type EncoderConfig } from '../media/codec';
+import { x264Codecs, type Codecs, type Encoder } from '../media/codecs';
 import type { CapturedFrame } from '../media/source';
-import type { SenderEventRow, SenderFrameRow } from '../metrics/rows';
+import type { SenderEventRow } from '../metrics/rows';
 import { MAX_REF_DELTA } from '../rtp/extensions';
 import type { FrameRefExt, StreamKind } from '../rtp/types';
+import { createBackupReference, type BackupReference, type BackupReferenceKind } from './backup-reference';
 import { BackupStateMachine, type FramePlan } from './backup-state';
+import type { SenderFrameEvent } from './frame-events';
 import { PacedSender, type StreamSpec } from './paced-sender';
 
-export type BackupReference = 'episodic' | 'shared';
+export type { BackupReferenceKind as BackupReference };
 
 /** Dual mode under a rate controller: the primary's share of the target, and the backup encoder's. */
 export const PRIMARY_SHARE = 0.9;
 export const BACKUP_SHARE = 0.45;
 /** RTP header with our extensions, inside the MTU (bytes). */
 const RTP_HEADER_BYTES = 36;
-/** Outside the RTP packet: SRTP authentication tag (≤ 16) and UDP/IPv4 (28). */
-const BELOW_RTP_BYTES = 44;
 
 /** The share of a rate on the wire that is H.264 payload, for full-size packets. */
-export function mediaShare(mtu: number): number {
-  return (mtu - RTP_HEADER_BYTES) / (mtu + BELOW_RTP_BYTES);
+export function mediaShare(mtu: number, overheadBytes: number): number {
+  return (mtu - RTP_HEADER_BYTES) / (mtu + overheadBytes);
 }
 
 export interface VideoSenderOptions {
   clock: Clock;
-  mode: 'single' | 'dual';
-  backupReference: BackupReference;
+  /** Timers of the pacer and the prober (default: the event loop's). */
+  timer?: Timer;
+  /** Encoders and decoders (default: beamcoder's x264 / FFmpeg). */
+  codecs?: Codecs;
+  /** Dual mode when set: what a backup P predicts from. */
+  backupReference: BackupReferenceKind | null;
   streams: StreamSpec[];
   mtu: number;
   keyintFrames: number;
@@ -49,28 +45,19 @@ export interface VideoSenderOptions {
   /** Parameters of the backup encoder (and of shared-reference seeds at both ends). */
   backupEncoder: EncoderConfig;
   pacingFactor?: number;
-  /** One serialized RTP packet to the transport; returns its bytes on the wire if known (PacedSenderOptions.send). */
-  send: (packet: Buffer) => number | void;
-  onFrameDone: (row: SenderFrameRow) => void;
+  /** One serialized RTP packet to the transport; returns its bytes on the wire (PacketTransport.sendRtp). */
+  send: (packet: Buffer) => number;
+  /** Bytes the transport adds to each packet (PacketTransport.overheadBytes). */
+  overheadBytes: () => number;
+  onFrame: (e: SenderFrameEvent) => void;
   onEvent: (row: SenderEventRow) => void;
-}
-
-interface Decoded {
-  frameId: number;
-  frame: VideoFrame;
-  pts: number;
 }
 
 export class VideoSender {
   readonly paced: PacedSender;
   readonly machine: BackupStateMachine;
-  private readonly primary: H264Encoder;
-  private backup: H264Encoder | null = null;
-  /** Shared strategy: the sender's own decode of its primary stream. */
-  private readonly localDecoder: H264Decoder | null;
-  private lastDecoded: Decoded | null = null;
-  private decodeChain: Promise<void> = Promise.resolve();
-  private readySeed: { forFrameId: number; basis: Decoded; seed: Promise<SenderSeed> } | null = null;
+  private readonly primary: Encoder;
+  private readonly backup: BackupReference | null;
   private busy = false;
   private waiting: CapturedFrame | null = null;
   private working: Promise<void> = Promise.resolve();
@@ -80,38 +67,38 @@ export class VideoSender {
   private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);
   framesEncoded = 0;
   framesDropped = 0;
-  /** The backup encoder's current target (seeds are built with the configured one, then switch to this). */
-  private backupRateBps: number;
   targetRateBps: number;
 
   constructor(private readonly o: VideoSenderOptions) {
+    const codecs = o.codecs ?? x264Codecs;
+    const dual = o.backupReference !== null;
     // The encoder's configured rate is media; the target (pacer, retransmission limit, and
     // what a rate controller's estimate is compared with) is the same rate on the wire,
     // the inverse of setTargetRate. Holding the encoder rate here instead made an estimate
     // equal to --bitrate look already applied, so the encoder kept the whole target
     // without the packet overhead subtracted.
-    const initialTargetBps = o.encoder.bitrateBps / (mediaShare(o.mtu) * (o.mode === 'dual' ? PRIMARY_SHARE : 1));
+    const initialTargetBps = o.encoder.bitrateBps / (mediaShare(o.mtu, o.overheadBytes()) * (dual ? PRIMARY_SHARE : 1));
     this.paced = new PacedSender({
       clock: o.clock,
+      timer: o.timer,
       mtu: o.mtu,
       initialRateBps: initialTargetBps,
       pacingFactor: o.pacingFactor,
       send: o.send,
-      onFrameDone: o.onFrameDone,
+      onFramePaced: o.onFrame,
     });
     for (const s of o.streams) this.paced.addStream(s);
-    this.primary = H264Encoder.open(o.encoder);
-    this.backupRateBps = o.backupEncoder.bitrateBps;
+    this.primary = codecs.openEncoder(o.encoder);
+    this.backup = dual ? createBackupReference(o.backupReference!, o.backupEncoder, codecs) : null;
     this.targetRateBps = initialTargetBps;
-    const dual = o.mode === 'dual';
-    this.localDecoder = dual && o.backupReference === 'shared' ? new H264Decoder() : null;
-    if (dual && o.backupReference === 'episodic') this.backup = H264Encoder.open(o.backupEncoder);
     this.machine = new BackupStateMachine({
       dual,
       keyintFrames: o.keyintFrames,
       feedbackTimeoutMs: o.feedbackTimeoutMs,
-      onTransition: (t) =>
-        o.onEvent({ time_ms: t.timeMs, event: 'transition', from_state: t.from, to_state: t.to, frame_id: t.frameId, cause: t.cause }),
+      onTransition: (t) => {
+        o.onEvent({ time_ms: t.timeMs, event: 'transition', from_state: t.from, to_state: t.to, frame_id: t.frameId, cause: t.cause });
+        if (t.from === 'BACKUP' && t.to === 'NORMAL') this.backup?.onEpisodeEnd();
+      },
     });
   }
 
@@ -126,15 +113,9 @@ export class VideoSender {
   /** Feedback from the receiver: the I-frame of picture `frameId` is complete. */
   onIFrameComplete(frameId: number): void {
     const now = this.o.clock.now();
-    this.o.onEvent({
-      time_ms: now,
-      event: 'feedback-received',
-      from_state: this.machine.state,
-      to_state: this.machine.state,
-      frame_id: frameId,
-      cause: 'I-frame complete',
-    });
-    if (this.machine.onFeedback(frameId, now) && this.o.backupReference === 'shared') this.backup = null;
+    const state = this.machine.state;
+    this.o.onEvent({ time_ms: now, event: 'feedback-received', from_state: state, to_state: state, frame_id: frameId, cause: 'I-frame complete' });
+    this.machine.onFeedback(frameId, now);
   }
 
   /**
@@ -145,13 +126,11 @@ export class VideoSender {
    */
   setTargetRate(bps: number): void {
     this.targetRateBps = bps;
-    const dual = this.o.mode === 'dual';
     // As libwebrtc, the encoder gets the target minus packet overhead (the estimate counts
-    // whole packets on the wire): RTP header and extensions, SRTP tag, UDP/IPv4.
-    const media = bps * mediaShare(this.o.mtu);
-    this.primary.setBitrate(Math.round(dual ? media * PRIMARY_SHARE : media));
-    this.backupRateBps = Math.round(media * BACKUP_SHARE);
-    this.backup?.setBitrate(this.backupRateBps);
+    // whole packets on the wire): RTP header and extensions, and what the transport adds.
+    const media = bps * mediaShare(this.o.mtu, this.o.overheadBytes());
+    this.primary.setBitrate(Math.round(this.backup ? media * PRIMARY_SHARE : media));
+    this.backup?.setBitrate(Math.round(media * BACKUP_SHARE));
     this.paced.setTargetRate(bps);
   }
 
@@ -187,116 +166,69 @@ export class VideoSender {
     if (next && !this.stopped) await this.process(next);
   }
 
-  private newRow(cap: CapturedFrame, stream: StreamKind): SenderFrameRow {
-    return {
-      frame_id: cap.frameId,
+  private async encode(enc: Encoder, cap: CapturedFrame, stream: StreamKind, forceKey: boolean): Promise<EncodedPicture> {
+    const rtpTimestamp = this.rtpTimestampAt(cap.captureMs);
+    const encodeStartMs = this.o.clock.now();
+    // The primary encoder holds cap.frame while it works: the backup encodes its own copy.
+    const pic = await enc.encode(stream === 'primary' ? cap.frame : copyFrame(cap.frame), rtpTimestamp, forceKey);
+    this.framesEncoded++;
+    this.o.onFrame({
+      kind: 'encoded',
+      frameId: cap.frameId,
       stream,
-      source_index: cap.sourceIndex,
-      frame_type: '',
-      size_bytes: 0,
-      qp: '',
-      packets: 0,
-      rtp_timestamp: this.rtpTimestampAt(cap.captureMs),
-      capture_ms: cap.captureMs,
-      encode_start_ms: '',
-      encode_end_ms: '',
-      pacer_enqueue_ms: '',
-      first_sent_ms: '',
-      last_sent_ms: '',
-      dropped: '',
-    };
+      sourceIndex: cap.sourceIndex,
+      rtpTimestamp,
+      captureMs: cap.captureMs,
+      encodeStartMs,
+      encodeEndMs: this.o.clock.now(),
+      key: pic.key,
+      sizeBytes: pic.data.length,
+      qp: pic.qp,
+    });
+    return pic;
   }
 
   private async encodePrimary(cap: CapturedFrame, plan: FramePlan): Promise<void> {
-    const row = this.newRow(cap, 'primary');
-    row.encode_start_ms = this.o.clock.now();
-    const pic = await this.primary.encode(cap.frame, row.rtp_timestamp, plan.primaryKey);
-    this.finishEncode(row, pic.data.length, pic.key, pic.qp);
+    const pic = await this.encode(this.primary, cap, 'primary', plan.primaryKey);
     // x264 predicts from the previous *encoded* picture: tell the receiver how far back
     // that is, so a picture dropped before encoding does not look like a loss.
     const refDelta = pic.key || this.lastPrimaryId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastPrimaryId);
     this.lastPrimaryId = cap.frameId;
-    this.paced.enqueueFrame('primary', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, row.rtp_timestamp, row);
-    if (this.localDecoder) this.decodeOwn(cap.frameId, pic.data, row.rtp_timestamp);
-  }
-
-  /** Shared strategy: decode our own primary stream, and prepare the seed for a scheduled I-frame. */
-  private decodeOwn(frameId: number, au: Buffer, pts: number): void {
-    const dec = this.localDecoder!;
-    this.decodeChain = this.decodeChain.then(async () => {
-      const pics = await dec.decode(au, pts).catch(() => []);
-      if (pics.length !== 1) return;
-      this.lastDecoded = { frameId, frame: pics[0], pts };
-      const k = this.o.keyintFrames;
-      if (k > 0 && (frameId + 1) % k === 0 && !this.stopped) {
-        const basis = this.lastDecoded;
-        const seed = seedEncoder(this.o.backupEncoder, basis.frame, basis.pts);
-        seed.catch(() => {});
-        this.readySeed = { forFrameId: frameId + 1, basis, seed };
-      }
-    });
+    const pts = this.rtpTimestampAt(cap.captureMs);
+    this.paced.enqueueFrame('primary', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, pts);
+    this.backup?.onPrimaryEncoded(cap.frameId, pic.data, pts, !this.stopped && this.machine.scheduledKeyDue(cap.frameId + 1));
   }
 
   private async encodeBackup(cap: CapturedFrame, plan: FramePlan): Promise<void> {
-    const episodic = this.o.backupReference === 'episodic';
-    // Episodic: prime the secondary encoder with picture 0 (an IDR; nothing to predict from yet).
-    const prime = episodic && this.backup !== null && this.lastBackupId < 0 && cap.frameId === 0;
-    if (plan.backup === 'none' && !prime) return;
-    const row = this.newRow(cap, 'backup');
-    row.encode_start_ms = this.o.clock.now();
-    let frameRef: FrameRefExt | undefined;
-    if (plan.backup === 'start' && !prime) {
-      if (episodic) {
-        frameRef = { refFrameId: this.lastBackupId, seedHash: null };
-      } else {
-        const seeded = await this.seedFor(cap.frameId);
-        if (!seeded) {
-          this.machine.abandonEpisode('no decoded primary picture to seed the backup from', cap.frameId, this.o.clock.now());
-          return;
-        }
-        this.backup = seeded.seed.encoder;
-        // The seed was built with the configured rate (the receiver rebuilds it with that); the
-        // backup P-frames on the wire follow the current one.
-        this.backup.setBitrate(this.backupRateBps);
-        frameRef = { refFrameId: seeded.basis.frameId, seedHash: seeded.seed.hash };
-      }
+    if (!this.backup) return;
+    const how = await this.backup.encoderFor(cap.frameId, plan.backup, this.lastBackupId);
+    if (typeof how === 'string') {
+      this.machine.abandonEpisode(how, cap.frameId, this.o.clock.now());
+      return;
     }
-    const enc = this.backup;
-    if (!enc) return;
-    // The primary encoder holds cap.frame right now: the backup encodes its own copy.
-    const pic = await enc.encode(copyFrame(cap.frame), row.rtp_timestamp, prime);
-    this.finishEncode(row, pic.data.length, pic.key, pic.qp);
+    if (!how) return;
+    const pic = await this.encode(how.encoder, cap, 'backup', how.forceKey);
+    const frameRef: FrameRefExt | undefined = how.frameRef;
     const refDelta = frameRef || pic.key || this.lastBackupId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastBackupId);
     this.lastBackupId = cap.frameId;
     if (this.stopped) return;
-    this.paced.enqueueFrame('backup', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, row.rtp_timestamp, row, frameRef);
-    if (prime && plan.backup === 'start') this.machine.abandonEpisode('picture 0: the backup stream starts with its own IDR', cap.frameId, this.o.clock.now());
-  }
-
-  /** The seed for picture `frameId`: the one prepared ahead, or one built now from the last decoded picture. */
-  private async seedFor(frameId: number): Promise<{ basis: Decoded; seed: SenderSeed } | null> {
-    const ready = this.readySeed;
-    if (ready && ready.forFrameId === frameId) {
-      this.readySeed = null;
-      return { basis: ready.basis, seed: await ready.seed };
+    this.paced.enqueueFrame('backup', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, this.rtpTimestampAt(cap.captureMs), frameRef);
+    if (how.priming && plan.backup === 'start') {
+      this.machine.abandonEpisode('picture 0: the backup stream starts with its own IDR', cap.frameId, this.o.clock.now());
     }
-    await this.decodeChain;
-    const basis = this.lastDecoded;
-    if (!basis || basis.frameId >= frameId) return null;
-    return { basis, seed: await seedEncoder(this.o.backupEncoder, basis.frame, basis.pts) };
-  }
-
-  private finishEncode(row: SenderFrameRow, size: number, key: boolean, qp: number | null): void {
-    row.encode_end_ms = this.o.clock.now();
-    row.frame_type = key ? 'I' : 'P';
-    row.size_bytes = size;
-    row.qp = qp ?? '';
-    this.framesEncoded++;
   }
 
   private drop(cap: CapturedFrame, reason: string): void {
     this.framesDropped++;
-    this.o.onFrameDone({ ...this.newRow(cap, 'primary'), dropped: reason });
+    this.o.onFrame({
+      kind: 'dropped',
+      frameId: cap.frameId,
+      stream: 'primary',
+      sourceIndex: cap.sourceIndex,
+      rtpTimestamp: this.rtpTimestampAt(cap.captureMs),
+      captureMs: cap.captureMs,
+      reason,
+    });
   }
 
   /** Resolves when every encoded frame has left the pacer (or `timeoutMs` passed). */

@@ -15,6 +15,7 @@
 import * as werift from 'werift';
 import { monotonicClock, type Clock } from '../clock';
 import { EXT_ID, EXT_URI } from '../rtp/types';
+import type { PacketHandler, PacketTransport } from './packet-transport';
 
 /** What the two peers agreed on, read from the SDP. */
 export interface NegotiatedMedia {
@@ -31,7 +32,13 @@ export interface PeerOptions {
   socketBufferBytes?: number;
 }
 
-export type PacketHandler = (packet: Buffer, arrivalMs: number) => void;
+export type { PacketHandler };
+
+/**
+ * The largest SRTP authentication tag (AEAD_AES_128_GCM, RFC 7714), counted as overhead
+ * until the first packet shows the negotiated profile's own.
+ */
+const MAX_SRTP_TAG_BYTES = 16;
 
 /** Thrown for malformed SDP, failed negotiation or a connection that never comes up. */
 export class TransportError extends Error {
@@ -117,7 +124,7 @@ function rtpHeaderLength(buf: Buffer): number {
   return len;
 }
 
-export class WebRtcPeer {
+export class WebRtcPeer implements PacketTransport {
   onRtp: PacketHandler = () => {};
   onRtcp: PacketHandler = () => {};
   /** Called once when the connection fails or closes after having been up. */
@@ -129,6 +136,8 @@ export class WebRtcPeer {
   private readonly clock: Clock;
   bytesSent = 0;
   packetsSent = 0;
+  /** SRTP tag bytes of the negotiated profile, measured on the first packet sent. */
+  private srtpTagBytes: number | null = null;
 
   private constructor(
     private readonly pc: werift.RTCPeerConnection,
@@ -273,8 +282,14 @@ export class WebRtcPeer {
     });
     this.bytesSent += packet.length;
     this.packetsSent++;
+    this.srtpTagBytes = enc.length - packet.length;
     dtls.iceTransport.connection.send(enc).catch(() => {});
     return enc.length + this.udpIpHeaderBytes(dtls);
+  }
+
+  overheadBytes(): number {
+    const udpIp = this.dtls?.srtpStarted ? this.udpIpHeaderBytes(this.dtls) : 8 + 20;
+    return (this.srtpTagBytes ?? MAX_SRTP_TAG_BYTES) + udpIp;
   }
 
   private udpIpHeaderBytesCached: number | null = null;

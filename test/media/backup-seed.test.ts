@@ -20,6 +20,7 @@ import {
   type EncoderConfig,
   type VideoFrame,
 } from '../../src/media/codec';
+import type { Decoder } from '../../src/media/codecs';
 import { seedDecoder, seedEncoder, seedHash } from '../../src/media/backup-seed';
 import { psnrOf } from '../../src/media/quality';
 import { nalType, splitAnnexB } from '../../src/rtp/h264';
@@ -41,7 +42,7 @@ const config: EncoderConfig = {
   tune: 'zerolatency',
 };
 
-async function decodeOne(dec: H264Decoder, au: Buffer, p: number, what: string): Promise<VideoFrame> {
+async function decodeOne(dec: Decoder, au: Buffer, p: number, what: string): Promise<VideoFrame> {
   const pics = await dec.decode(au, p);
   assert.equal(pics.length, 1, `${what}: the decoder returned ${pics.length} pictures for one access unit`);
   return pics[0];

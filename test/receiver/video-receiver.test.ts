@@ -7,9 +7,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { monotonicClock } from '../../src/clock';
+import { monotonicClock, realTimer } from '../../src/clock';
 import type { ReceiverFrameRow } from '../../src/metrics/rows';
-import { serializeRtp } from '../../src/rtp/packet';
+import { parseRtp, serializeRtp } from '../../src/rtp/packet';
 import type { RtpPacket } from '../../src/rtp/types';
 import { VideoReceiver } from '../../src/receiver/video-receiver';
 import { CLIP_FRAMES, CLIP_KEYS, toRtpPackets, x264Clip } from '../rtp/fixtures';
@@ -28,12 +28,13 @@ function receiver(): Run {
   const rendered: number[] = [];
   const rx = new VideoReceiver({
     clock: monotonicClock,
+    timer: realTimer,
     streams: new Map([[SSRC, 'primary']]),
     playoutDelayMs: { min: 0, max: 500 },
     render: (_frame, frameId) => rendered.push(frameId),
     onFrameDone: (row) => rows.push({ ...row }),
   });
-  return { rx, rows, rendered, send: (p) => rx.onRtp(serializeRtp(p), monotonicClock.now()) };
+  return { rx, rows, rendered, send: (p) => rx.onPacket(parseRtp(serializeRtp(p)), 'primary', monotonicClock.now()) };
 }
 
 async function frames(): Promise<RtpPacket[][]> {

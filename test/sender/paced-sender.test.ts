@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
-import type { SenderFrameRow } from '../../src/metrics/rows';
+import type { PacedFrameEvent } from '../../src/sender/frame-events';
 import { parseRtp } from '../../src/rtp/packet';
 import { PacedSender } from '../../src/sender/paced-sender';
 import { RETRANSMIT_WINDOW_MS } from '../../src/sender/rate-limiter';
@@ -16,26 +16,6 @@ interface Wire {
   seq: number;
   bytes: number;
   retransmission: boolean;
-}
-
-function row(frameId: number): SenderFrameRow {
-  return {
-    frame_id: frameId,
-    stream: 'primary',
-    source_index: frameId,
-    frame_type: 'P',
-    size_bytes: 0,
-    qp: '',
-    packets: 0,
-    rtp_timestamp: frameId * 3000,
-    capture_ms: 0,
-    encode_start_ms: '',
-    encode_end_ms: '',
-    pacer_enqueue_ms: '',
-    first_sent_ms: '',
-    last_sent_ms: '',
-    dropped: '',
-  };
 }
 
 /** One Annex B access unit of `bytes` (a single non-IDR slice NAL; the fill holds no start code). */
@@ -60,7 +40,7 @@ function setup(targetBps: number, mediaBps: number) {
       wire.push({ t: time.now(), seq: p.sequenceNumber, bytes: b.length, retransmission: seen.has(p.sequenceNumber) });
       seen.add(p.sequenceNumber);
     },
-    onFrameDone: () => {},
+    onFramePaced: () => {},
   });
   paced.addStream({ kind: 'primary', ssrc: SSRC, payloadType: 96 });
   let frameId = 0;
@@ -68,7 +48,7 @@ function setup(targetBps: number, mediaBps: number) {
   /** Streams frames until `untilMs`, calling `between` after each frame. */
   const streamUntil = async (untilMs: number, between: () => void = () => {}) => {
     while (time.now() < untilMs) {
-      paced.enqueueFrame('primary', accessUnit(frameBytes, frameId), { frameId, start: true, end: true, key: false, refDelta: 1 }, frameId * 3000, row(frameId));
+      paced.enqueueFrame('primary', accessUnit(frameBytes, frameId), { frameId, start: true, end: true, key: false, refDelta: 1 }, frameId * 3000);
       frameId++;
       between();
       await time.runUntil(time.now() + 1000 / FPS);
@@ -183,7 +163,7 @@ describe('PacedSender probe clusters (libwebrtc PacingController with an active 
     const { time, wire, paced } = setup(300_000, 0);
     const sent: { transportSeq: number; sendTimeMs: number }[] = [];
     paced.onPacketSent = (p) => sent.push(p);
-    paced.enqueueFrame('primary', accessUnit(30_000, 0), { frameId: 0, start: true, end: true, key: true, refDelta: 0 }, 0, row(0));
+    paced.enqueueFrame('primary', accessUnit(30_000, 0), { frameId: 0, start: true, end: true, key: true, refDelta: 0 }, 0);
     await time.runUntil(20);
     const before = wire.length;
     const queuedBefore = 26 - before; // 30 kB in ≤ 1200-byte packets: 26 packets
@@ -229,13 +209,18 @@ describe('PacedSender: sizes on the wire', () => {
         rtpBytes.push(b.length);
         return b.length + OVERHEAD;
       },
-      onFrameDone: () => {},
+      onFramePaced: (f) => pacedFrames.push(f),
     });
+    const pacedFrames: PacedFrameEvent[] = [];
     paced.addStream({ kind: 'primary', ssrc: SSRC, payloadType: 96 });
     const reported: number[] = [];
     paced.onPacketSent = (p) => reported.push(p.sizeBytes);
-    paced.enqueueFrame('primary', accessUnit(5000, 0), { frameId: 0, start: true, end: true, key: false, refDelta: 1 }, 0, row(0));
+    paced.enqueueFrame('primary', accessUnit(5000, 0), { frameId: 0, start: true, end: true, key: false, refDelta: 1 }, 0);
     await time.runUntil(100);
+    // The frame's own event: every packet left, first and last on the wire.
+    assert.equal(pacedFrames.length, 1);
+    assert.deepEqual({ ...pacedFrames[0], firstSentMs: null, lastSentMs: null }, { kind: 'paced', frameId: 0, stream: 'primary', packets: rtpBytes.length, enqueueMs: 0, firstSentMs: null, lastSentMs: null, complete: true });
+    assert.ok(pacedFrames[0].firstSentMs === 0 && pacedFrames[0].lastSentMs! > 0 && pacedFrames[0].lastSentMs! < 100);
     paced.sendProbeCluster({ id: 1, targetBps: 2_000_000, minPackets: 5, minBytes: 3750 });
     await time.runUntil(200);
     assert.ok(rtpBytes.length > 5 + 4, `${rtpBytes.length} packets`);

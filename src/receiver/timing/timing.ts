@@ -68,6 +68,7 @@ export class Timing {
   private jitterDelay = 0;
   private currentDelay = 0;
   private prevFrameTimestamp = 0;
+  private hasPrevFrameTimestamp = false;
   private numDecodedFrames = 0;
   private readonly zeroPlayoutDelayMinPacing: number;
   private lastDecodeScheduled = 0;
@@ -94,6 +95,7 @@ export class Timing {
     this.jitterDelay = 0;
     this.currentDelay = 0;
     this.prevFrameTimestamp = 0;
+    this.hasPrevFrameTimestamp = false;
   }
 
   setRenderDelayMs(renderDelayMs: number): void {
@@ -148,8 +150,11 @@ export class Timing {
         ticks = forwardDiff(this.prevFrameTimestamp, frameTimestamp);
         // A timestamp older than the previous one (reordering) counts as negative; see the
         // deviation note in the module report: upstream's uint32 arithmetic turns it into a
-        // huge positive change instead of ignoring it as its own comment intends.
-        if (ticks >= RTP_TIMESTAMP_MODULUS / 2) ticks -= RTP_TIMESTAMP_MODULUS;
+        // huge positive change instead of ignoring it as its own comment intends. Not for the
+        // first frame (no previous timestamp yet, upstream's 0): there upstream's positive
+        // difference stands, or the first frames' delay would depend on the random RTP
+        // timestamp base (RFC 3550 §5.1) — which it did, 10 ms for half the runs.
+        if (ticks >= RTP_TIMESTAMP_MODULUS / 2 && this.hasPrevFrameTimestamp) ticks -= RTP_TIMESTAMP_MODULUS;
       }
       const maxChange = Math.trunc((kDelayMaxChangeMsPerS * ticks) / kRtpTicksPerSecond);
 
@@ -163,6 +168,7 @@ export class Timing {
       this.currentDelay = this.currentDelay + delayDiff;
     }
     this.prevFrameTimestamp = frameTimestamp;
+    this.hasPrevFrameTimestamp = true;
   }
 
   /**

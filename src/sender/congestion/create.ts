@@ -1,10 +1,8 @@
 /** `--rate-control` → a controller. */
-import { loadTrace } from '../../emulation/traces/files';
-import type { Trace } from '../../emulation/traces/types';
 import { ExternalRate } from './external';
 import { FixedRate } from './fixed';
 import { Gcc } from './gcc';
-import { OracleRate } from './oracle';
+import { OracleRate, type CapacityAt } from './oracle';
 import type { RateController } from './types';
 
 export type RateControlKind = 'gcc' | 'fixed' | 'oracle' | 'external';
@@ -26,9 +24,10 @@ export interface RateControlOptions {
   maxBps: number;
   /** gcc: periodic probes outside ALR every this many ms (0 = libwebrtc's behaviour: none; the CLI's default is DEFAULT_PROBE_INTERVAL_S). */
   probeIntervalMs?: number;
-  /** oracle: the capacity trace the link replays, and when its time 0 was (our clock). */
-  oracleTrace?: string;
-  traceStartMs: number;
+  /** oracle: the capacity the link offers (the trace it replays, loaded by the caller). */
+  oracleCapacity?: CapacityAt;
+  /** When the controller starts (our clock, ms). */
+  startMs: number;
   /** external: the command to run. */
   command?: string;
   intervalMs: number;
@@ -39,15 +38,6 @@ export class RateControlError extends Error {
   override name = 'UsageError';
 }
 
-/** The oracle's trace, loaded and validated; a bad file is the user's input (one line, usage exit). */
-export function loadOracleTrace(ref: string): Trace {
-  try {
-    return loadTrace(ref);
-  } catch (e) {
-    throw new RateControlError(`--oracle-trace: ${(e as Error).message}`);
-  }
-}
-
 export function createRateController(o: RateControlOptions): RateController {
   switch (o.kind) {
     case 'fixed':
@@ -55,8 +45,8 @@ export function createRateController(o: RateControlOptions): RateController {
     case 'gcc':
       return new Gcc({ startBps: o.startBps, minBps: o.minBps, maxBps: o.maxBps, periodicProbeIntervalMs: o.probeIntervalMs });
     case 'oracle':
-      if (!o.oracleTrace) throw new RateControlError('--rate-control oracle needs --oracle-trace FILE (the trace the link replays)');
-      return new OracleRate(loadOracleTrace(o.oracleTrace), o.traceStartMs);
+      if (!o.oracleCapacity) throw new RateControlError('--rate-control oracle needs --oracle-trace FILE (the trace the link replays)');
+      return new OracleRate(o.oracleCapacity, o.startMs);
     case 'external':
       if (!o.command) throw new RateControlError('--rate-control external needs --rate-control-cmd CMD');
       return new ExternalRate({

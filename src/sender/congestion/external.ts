@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
 import { GccObservedController } from './observed';
-import type { NetworkEstimate } from './types';
+import type { NetworkEstimate, SenderObservations } from './types';
 
 export interface ExternalRateOptions {
   command: string;
@@ -31,11 +31,6 @@ export interface ExternalRateOptions {
   onExit: (why: string) => void;
 }
 
-export interface SenderObservations {
-  sentBps: number;
-  pacerQueueMs: number;
-}
-
 export class ExternalRate extends GccObservedController {
   readonly name = 'external';
   private readonly child: ChildProcess;
@@ -44,8 +39,7 @@ export class ExternalRate extends GccObservedController {
   private closed = false;
   badLines = 0;
   answers = 0;
-  /** Filled in by the sender before each estimate() call. */
-  sender: SenderObservations = { sentBps: 0, pacerQueueMs: 0 };
+  private sender: SenderObservations = { sentBps: 0, pacerQueueMs: 0 };
 
   constructor(private readonly o: ExternalRateOptions) {
     super(o.startBps, o.minBps, o.maxBps);
@@ -84,6 +78,10 @@ export class ExternalRate extends GccObservedController {
   private write(msg: object): void {
     if (this.closed || !this.child.stdin?.writable) return;
     this.child.stdin.write(JSON.stringify(msg) + '\n');
+  }
+
+  onSenderState(s: SenderObservations): void {
+    this.sender = s;
   }
 
   estimate(nowMs: number): NetworkEstimate {

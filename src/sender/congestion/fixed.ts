@@ -6,6 +6,7 @@ import type { NetworkEstimate, RateController, TransportFeedback } from './types
 
 export class FixedRate implements RateController {
   readonly name = 'fixed';
+  readonly adaptive = false;
   private lossFraction = 0;
   private rttMs: number | null = null;
 

@@ -110,6 +110,7 @@ export interface GccDebugState {
 
 export class Gcc implements RateController {
   readonly name = 'gcc';
+  readonly adaptive = true;
   private readonly delayBased: DelayBasedBwe;
   private readonly lossBased: LossBasedControl;
   private readonly acked = new AcknowledgedBitrateEstimator();
@@ -126,8 +127,6 @@ export class Gcc implements RateController {
   private lostSinceLastLossUpdate = 0;
   private expectedSinceLastLossUpdate = 0;
   private previouslyInAlr = false;
-  private sawSentPackets = false;
-  private lastMediaRateMs: number | null = null;
   private rttMs: number | null = null;
   private lastTargetBps: number;
 
@@ -267,20 +266,7 @@ export class Gcc implements RateController {
   }
 
   onSentPacket(p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }): void {
-    this.sawSentPackets = true;
     this.alr.onBytesSent(p.sizeBytes, p.sendTimeMs);
-    this.acked.setAlr(this.alr.applicationLimitedRegionStartTime() !== null);
-  }
-
-  /**
-   * The encoder's output rate. Used for ALR only when no sent packets are reported: the
-   * bytes the encoder produced since the previous call (bps × Δt) drain the ALR budget.
-   */
-  onMediaRate(bps: number, nowMs: number): void {
-    if (this.sawSentPackets) return;
-    const bytes = this.lastMediaRateMs === null ? 0 : (bps * Math.max(0, nowMs - this.lastMediaRateMs)) / 8000;
-    this.lastMediaRateMs = nowMs;
-    this.alr.onBytesSent(bytes, nowMs);
     this.acked.setAlr(this.alr.applicationLimitedRegionStartTime() !== null);
   }
 
@@ -294,6 +280,10 @@ export class Gcc implements RateController {
       ackedBps: this.acked.bitrateBps(),
       rttMs: this.rttMs,
     };
+  }
+
+  diagnostics(nowMs: number): NetworkEstimate {
+    return this.estimate(nowMs);
   }
 
   debug(): GccDebugState {

@@ -1,5 +1,5 @@
 import { Gcc } from './gcc';
-import type { NetworkEstimate, RateController, TransportFeedback } from './types';
+import type { NetworkEstimate, RateController, RateUpdate, TransportFeedback } from './types';
 
 /**
  * A controller whose target comes from elsewhere (a trace, another process) while its
@@ -8,6 +8,7 @@ import type { NetworkEstimate, RateController, TransportFeedback } from './types
  */
 export abstract class GccObservedController implements RateController {
   abstract readonly name: string;
+  readonly adaptive = true;
   protected readonly observer: Gcc;
 
   constructor(startBps: number, minBps: number, maxBps: number) {
@@ -26,5 +27,9 @@ export abstract class GccObservedController implements RateController {
     this.observer.onLossReport(fractionLost, nowMs);
   }
 
-  abstract estimate(nowMs: number): NetworkEstimate;
+  abstract estimate(nowMs: number): RateUpdate;
+
+  diagnostics(nowMs: number): NetworkEstimate {
+    return this.observer.estimate(nowMs);
+  }
 }

@@ -30,9 +30,16 @@ export interface TransportFeedback {
 /** Over-use detector hypothesis (libwebrtc BandwidthUsage: kBwNormal / kBwOverusing / kBwUnderusing). */
 export type BandwidthUsage = 'normal' | 'overusing' | 'underusing';
 
-export interface NetworkEstimate {
-  /** The target rate for all media (both streams in dual mode), bit/s. */
+/** What a rate controller decides: the target rate for all media (both streams in dual mode), bit/s. */
+export interface RateUpdate {
   targetBps: number;
+}
+
+/**
+ * What a delay-based controller saw, for network.csv and the dashboards only; nothing in
+ * the send path acts on it.
+ */
+export interface ControllerDiagnostics {
   /** Delay gradient: the trendline slope (ms of one-way delay change per ms). */
   delayGradient: number;
   /** The over-use detector's adaptive threshold (same unit as min(n,60)·slope·gain). */
@@ -46,15 +53,33 @@ export interface NetworkEstimate {
   rttMs: number | null;
 }
 
+/** GCC's full view: its decision and its diagnostics. */
+export interface NetworkEstimate extends RateUpdate, ControllerDiagnostics {}
+
+/** What the sender measures of itself, for controllers that want it (the external one). */
+export interface SenderObservations {
+  sentBps: number;
+  pacerQueueMs: number;
+}
+
 export interface RateController {
   readonly name: string;
+  /**
+   * false: a fixed rate that the encoder was opened with (--bitrate is the encoder's
+   * target, not a rate on the wire), so there is nothing to apply.
+   */
+  readonly adaptive: boolean;
   onTransportFeedback(fb: TransportFeedback): void;
   onRtt(rttMs: number, nowMs: number): void;
   onLossReport(fractionLost: number, nowMs: number): void;
   onSentPacket?(p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }): void;
-  /** The encoder's actual output rate, for ALR. */
-  onMediaRate?(bps: number, nowMs: number): void;
-  estimate(nowMs: number): NetworkEstimate;
+  /** The sender's own measurements, before each estimate(). */
+  onSenderState?(s: SenderObservations, nowMs: number): void;
+  estimate(nowMs: number): RateUpdate;
+  /** What the controller saw (delay gradient, detector…), when it has such a view. */
+  diagnostics?(nowMs: number): ControllerDiagnostics;
+  /** Releases what the controller holds (the external controller's child process). */
+  close?(): void;
   /** Bandwidth probes to send now (padding at the cluster's rate, tagged with its id). */
   takeProbeClusters?(nowMs: number): { id: number; targetBps: number; minPackets: number; minBytes: number }[];
 }

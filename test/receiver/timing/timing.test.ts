@@ -65,6 +65,20 @@ describe('Timing (VCMTiming)', () => {
     assert.equal(t.currentDelayMs(), 133);
   });
 
+  it('the first update after the jitter delay set the current delay does not depend on the RTP timestamp base', () => {
+    // setJitterDelayMs initialises the current delay before any timestamp was seen; the first
+    // updateCurrentDelay then moves to the target as upstream's uint32 difference from 0 does,
+    // whether the random base is below or above 2^31 (it used to be ignored above).
+    for (const base of [0x1000_0000, 0x9000_0000]) {
+      const t = new Timing();
+      t.setJitterDelayMs(1);
+      assert.equal(t.currentDelayMs(), 1);
+      t.setJitterDelayMs(20);
+      t.updateCurrentDelay(base);
+      assert.equal(t.currentDelayMs(), 30, `base ${base.toString(16)}`);
+    }
+  });
+
   it('handles the RTP wrap in the max change', () => {
     const t = new Timing();
     const prev = 0xffffffff - 44999; // 4294922296 > 0xffff0000

@@ -274,7 +274,8 @@ export function runBottleneck(opts: {
       samples.push({
         tMs: t,
         capacityBps: opts.capacityBps(t),
-        estimate: cc.estimate(t),
+        // The decision and, for controllers that have them, the diagnostics (fixed: none).
+        estimate: { delayGradient: 0, threshold: 0, detector: 'normal', lossFraction: 0, ackedBps: null, rttMs: null, ...cc.diagnostics?.(t), ...cc.estimate(t) },
         queueDelayMs: Math.max(0, linkFreeAt - t),
         pacerQueueBytes,
         deliveredBps: (deliveredBits * 1000) / sampleInterval,

@@ -1,0 +1,210 @@
+/**
+ * The sender's session around the video path, as libwebrtc's RtpTransportControllerSend
+ * and RTCPReceiver split it: RTCP out (SR every second) and in (RR → RTT and loss, TWCC →
+ * the rate controller, NACK → retransmission, PLI → key frame, our application feedback →
+ * I-frame complete and clock echoes, BYE → the peer left), the rate-control loop (the
+ * controller's estimate applied every 100 ms, one network.csv row each) and the peer's
+ * liveness. Time comes from the injected clock and timer, packets go through a
+ * `PacketTransport`, so the session runs the same over werift and over a simulated link.
+ */
+import { repeat, type Clock, type Timer } from '../clock';
+import type { ClockRelation, NetworkRow } from '../metrics/rows';
+import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
+import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
+import type { RtcpPacket, StreamKind } from '../rtp/types';
+import { ClockSync } from '../transport/clock-sync';
+import type { PacketTransport } from '../transport/packet-transport';
+import type { RateController } from './congestion/types';
+import { DeliveryRate } from './delivery-rate';
+import type { VideoSender } from './video-sender';
+
+/** How often the rate controller's estimate is applied and network.csv gets a row. */
+export const RATE_UPDATE_MS = 100;
+/** RTCP report interval (RFC 3550 allows shorter than 5 s for high-bandwidth sessions). */
+export const RTCP_INTERVAL_MS = 1000;
+/** How often the peer's liveness is checked. */
+const WATCHDOG_MS = 250;
+
+export interface SendSessionOptions {
+  clock: Clock;
+  timer: Timer;
+  transport: PacketTransport;
+  sender: VideoSender;
+  controller: RateController;
+  /** The streams the sender sends, in SSRC order (primary first). */
+  streams: StreamKind[];
+  /** Declare the peer gone after this long without RTCP. */
+  peerTimeoutMs: number;
+  /** Wall-clock ms at clock time 0 (for the NTP time in SRs). */
+  wallAtZeroMs: number;
+  onNetworkRow?: (row: NetworkRow) => void;
+  /** After each rate update (diagnostics observers such as the GCC debug trace). */
+  onRateUpdate?: (nowMs: number, controller: RateController) => void;
+  /** The session cannot go on: the peer left or vanished. */
+  onPeerGone: (reason: string) => void;
+  log?: (msg: string) => void;
+}
+
+export class SendSession {
+  private readonly clockSync = new ClockSync();
+  private readonly delivery = new DeliveryRate();
+  private readonly stops: (() => void)[] = [];
+  private lastRtcpMs: number;
+  private lossFraction: number | null = null;
+  lastRttMs: number | null = null;
+
+  constructor(private readonly o: SendSessionOptions) {
+    this.lastRtcpMs = o.clock.now();
+    o.sender.paced.onPacketSent = (p) => o.controller.onSentPacket?.(p);
+    o.transport.onRtcp = (buf, arrivalMs) => this.onRtcp(buf, arrivalMs);
+  }
+
+  /** Starts the timers: SR, rate loop, liveness. */
+  start(): void {
+    const { timer } = this.o;
+    this.stops.push(repeat(timer, RATE_UPDATE_MS, () => this.updateRate()));
+    this.stops.push(repeat(timer, RTCP_INTERVAL_MS, () => this.sendSr()));
+    this.stops.push(
+      repeat(timer, WATCHDOG_MS, () => {
+        const quiet = this.o.clock.now() - this.lastRtcpMs;
+        if (quiet > this.o.peerTimeoutMs) this.o.onPeerGone(`the peer disappeared (no RTCP for ${this.o.peerTimeoutMs / 1000} s)`);
+      }),
+    );
+    this.sendSr();
+  }
+
+  stop(): void {
+    for (const s of this.stops.splice(0)) s();
+  }
+
+  /** RTCP BYE (RFC 3550 §6.6), sent a few times: it is our end-of-stream marker. */
+  sendBye(ssrcs: number[]): void {
+    const bye = serializeRtcpCompound([{ type: 'bye', ssrcs, reason: 'end of stream' }]);
+    for (let i = 0; i < 3; i++) this.o.transport.sendRtcp(bye);
+  }
+
+  /** The run's send-side counters (sender-meta.json). */
+  counters(): Record<string, number> {
+    const { sender } = this.o;
+    const paced = sender.paced;
+    return {
+      frames_encoded: sender.framesEncoded,
+      frames_dropped: sender.framesDropped,
+      retransmissions_sent: paced.retransmissionsSent,
+      retransmission_bytes_sent: paced.retransmissionBytesSent,
+      retransmissions_rate_limited: paced.retransmissionsRateLimited,
+      probe_padding_bytes_sent: paced.probePaddingBytesSent,
+      ...Object.fromEntries(
+        this.o.streams.flatMap((k) => [
+          [`${k}_packets_sent`, paced.counters(k).packetsSent],
+          [`${k}_bytes_sent`, paced.counters(k).bytesSent],
+        ]),
+      ),
+      last_rtt_ms: this.lastRttMs ?? -1,
+    };
+  }
+
+  /** The receiver's clock relative to ours, from SR → clock-echo round trips. */
+  clockRelation(): ClockRelation {
+    return this.clockSync.relation();
+  }
+
+  /** Probe clusters the controller asks for (GCC's ProbeController) go out through the pacer. */
+  private sendProbes(now: number): void {
+    for (const c of this.o.controller.takeProbeClusters?.(now) ?? []) {
+      this.o.sender.paced.sendProbeCluster(c);
+      this.o.log?.(`probe cluster ${c.id} at ${Math.round(c.targetBps / 1000)} kbit/s`);
+    }
+  }
+
+  /** Applies the controller's estimate and logs it (network.csv). */
+  private updateRate(): void {
+    const { clock, sender, controller: ctl } = this.o;
+    const now = clock.now();
+    this.sendProbes(now);
+    const paced = sender.paced;
+    ctl.onSenderState?.({ sentBps: paced.sentBitrateBps(now), pacerQueueMs: paced.pacer.expectedQueueTimeMs() }, now);
+    const { targetBps } = ctl.estimate(now);
+    if (ctl.adaptive && Math.abs(targetBps - sender.targetRateBps) >= 1) sender.setTargetRate(targetBps);
+    this.o.onRateUpdate?.(now, ctl);
+    const d = ctl.diagnostics?.(now);
+    const received = this.delivery.bps();
+    this.o.onNetworkRow?.({
+      time_ms: now,
+      controller: ctl.name,
+      target_bps: Math.round(targetBps),
+      pacing_bps: Math.round(paced.pacer.pacingRateBps),
+      sent_bps: Math.round(paced.sentBitrateBps(now)),
+      received_bps: received === null ? '' : Math.round(received),
+      rtt_ms: this.lastRttMs ?? '',
+      loss_fraction: this.lossFraction ?? '',
+      delay_gradient: d?.delayGradient ?? '',
+      threshold: d?.threshold ?? '',
+      detector: d?.detector ?? '',
+    });
+  }
+
+  private sendSr(): void {
+    const { clock, sender, transport } = this.o;
+    const now = clock.now();
+    const ntp = ntpFromMs(this.o.wallAtZeroMs + now);
+    this.clockSync.srSent(ntpMiddle32(ntp), now);
+    const reports: RtcpPacket[] = this.o.streams.map((k) => ({
+      type: 'sr' as const,
+      ssrc: sender.paced.ssrcOf(k),
+      ntpSec: ntp.sec,
+      ntpFrac: ntp.frac,
+      rtpTimestamp: sender.rtpTimestampAt(now),
+      packetCount: sender.paced.counters(k).packetsSent,
+      octetCount: sender.paced.counters(k).payloadBytesSent,
+      reports: [],
+    }));
+    transport.sendRtcp(serializeRtcpCompound(reports));
+  }
+
+  private onRtcp(buf: Buffer, arrivalMs: number): void {
+    let packets;
+    try {
+      packets = parseRtcpCompound(buf);
+    } catch {
+      return;
+    }
+    this.lastRtcpMs = arrivalMs;
+    const { sender, controller: ctl } = this.o;
+    const primarySsrc = sender.paced.ssrcOf('primary');
+    for (const p of packets) {
+      if (p.type === 'rr') {
+        for (const rb of p.reports) {
+          if (rb.lsr !== 0) {
+            const rtt = rttFromReportBlock(ntpMiddle32(ntpFromMs(this.o.wallAtZeroMs + arrivalMs)), rb.lsr, rb.dlsr);
+            if (rtt !== null) {
+              this.lastRttMs = rtt;
+              ctl.onRtt(rtt, arrivalMs);
+            }
+          }
+          if (rb.ssrc === primarySsrc) {
+            this.lossFraction = rb.fractionLost / 256;
+            ctl.onLossReport(this.lossFraction, arrivalMs);
+          }
+        }
+      } else if (p.type === 'twcc') {
+        const results = sender.paced.history.onTransportFeedback(p);
+        if (results.length) {
+          this.delivery.onFeedback(results);
+          ctl.onTransportFeedback({ feedbackArrivalMs: arrivalMs, packets: results });
+          this.sendProbes(arrivalMs);
+        }
+      } else if (p.type === 'nack') {
+        sender.paced.retransmit(p.mediaSsrc, p.seqs, this.lastRttMs ?? 100);
+      } else if (p.type === 'pli') {
+        sender.requestKeyFrame('receiver request (PLI)');
+      } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
+        const m = decodeAppMessage(p.data);
+        if (m?.kind === 'clock-echo') this.clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
+        else if (m?.kind === 'iframe-complete') sender.onIFrameComplete(m.frameId);
+      } else if (p.type === 'bye') {
+        this.o.onPeerGone('the receiver left (RTCP BYE)');
+      }
+    }
+  }
+}
