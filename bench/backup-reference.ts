@@ -59,7 +59,7 @@ import {
 import type { Decoder } from '../src/media/codecs';
 import { seedDecoder, seedEncoder, type ReceiverSeed, type SenderSeed } from '../src/media/backup-seed';
 import { psnrOf } from '../src/media/quality';
-import { ensureClip } from '../test/e2e/pair';
+import { ensureClip } from '../src/experiments/processes';
 
 interface Args {
   seconds: number;

@@ -23,7 +23,7 @@ import type { Trace, TraceSample } from '../src/emulation/traces/types';
 import { readCsv } from '../src/metrics/csv';
 import { percentile } from '../src/metrics/summary';
 import { monotonicClock } from '../src/clock';
-import { ensureClip, ROOT, runPairShaped, tempDir } from '../test/e2e/pair';
+import { ensureClip, ROOT, runPairShaped, tempDir } from '../src/experiments/processes';
 
 /**
  * x264's VBV buffer, ms of the target: bounds each I-frame's burst. The default 1 s lets an

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectShaping, ShapedLink } from '../src/emulation/netns';
 import { summarizeRun, type RunSummary } from '../src/metrics/summary';
-import { ensureClip, runPairShaped, tempDir } from '../test/e2e/pair';
+import { ensureClip, runPairShaped, tempDir } from '../src/experiments/processes';
 
 interface Arm {
   name: string;

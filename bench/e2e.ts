@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureClip, runPair, tempDir } from '../test/e2e/pair';
+import { ensureClip, runPair, tempDir } from '../src/experiments/processes';
 import { formatSummary, summarizeRun } from '../src/metrics/summary';
 
 async function runOnce(label: string, seconds: number, answerArgs: string[]): Promise<void> {

@@ -10,6 +10,7 @@ import { monotonicClock, realTimer } from '../clock';
 import type { VideoFrame } from '../media/codec';
 import { createRecorder, type Recorder } from '../media/recorder';
 import { CsvWriter } from '../metrics/csv';
+import { receiverRow } from '../metrics/receiver-frames';
 import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type ReceiverFrameRow } from '../metrics/rows';
 import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { ReceiveSession } from '../receiver/receive-session';
@@ -108,7 +109,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       playoutDelayMs: o.playoutDelay,
       encoder,
       render: (frame, _id, renderMs) => record(frame, renderMs),
-      onFrameDone: (row) => frames.write(row),
+      onFrameSettled: (f) => frames.write(receiverRow(f)),
       onEvent: event,
       onKeyFrameNeeded: (reason) => s.requestKeyFrame(reason),
       onIFrameComplete: (frameId) => s.iframeComplete(frameId),

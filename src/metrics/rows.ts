@@ -3,6 +3,7 @@
  * monotonic clock (CLOCK_MONOTONIC, shared by all processes of one host); the join
  * moves receiver times onto the sender's clock with the offset in the run metadata.
  */
+import type { FrameFate } from '../receiver/frame-records';
 import type { StreamKind } from '../rtp/types';
 
 /** One row per encoded frame per stream, written by the sender. */
@@ -26,7 +27,7 @@ export interface SenderFrameRow {
   dropped: string;
 }
 
-export type NotRenderedReason = '' | 'superseded' | 'late' | 'undecodable' | 'incomplete' | 'stopped';
+export type NotRenderedReason = '' | FrameFate;
 
 /** One row per frame per stream, written by the receiver. */
 export interface ReceiverFrameRow {

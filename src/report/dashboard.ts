@@ -34,11 +34,6 @@ export interface PlotOptions {
   scale?: number;
 }
 
-export interface Dashboard {
-  html: string;
-  charts: Chart[];
-}
-
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
 
 /** Mean PSNR from summary.json: the runner's `psnr.meanDb` or `testbed summary --json`'s `quality.meanPsnr`. */

@@ -152,8 +152,6 @@ export interface RatePoint {
   kbps: number;
 }
 
-export const RATE_SERIES = ['target', 'sent', 'received', 'capacity', 'link throughput'] as const;
-
 /**
  * Controller rates (network.csv) and the media direction of the link (link.csv), kbit/s,
  * each point at the start of the interval its value holds for: a controller's target from

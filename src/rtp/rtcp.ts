@@ -61,8 +61,6 @@ export const PSFB_FMT_PLI = 1;
 export const RTPFB_FMT_NACK = 1;
 /** draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1: RTPFB FMT 15. */
 export const RTPFB_FMT_TWCC = TWCC_FMT;
-/** The identifier of our own application-layer feedback (DESIGN.md §2). */
-export const TESTBED_FEEDBACK_ID = 'TBED';
 
 const HEADER_BYTES = 4;
 const REPORT_BLOCK_BYTES = 24;

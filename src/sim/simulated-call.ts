@@ -10,6 +10,7 @@ import { trackedCodecs, x264Codecs, type Codecs } from '../media/codecs';
 import { PictureListSource } from '../media/source';
 import { joinRows } from '../metrics/join';
 import type { JoinedFrameRow, NetworkRow, ReceiverEventRow, ReceiverFrameRow, SenderEventRow, SenderFrameRow } from '../metrics/rows';
+import { receiverRow } from '../metrics/receiver-frames';
 import { SenderFrameLog } from '../metrics/sender-frames';
 import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { ReceiveSession } from '../receiver/receive-session';
@@ -154,7 +155,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     encoder: backupEncoder,
     playoutDelayMs: o.playoutDelayMs,
     render: () => {},
-    onFrameDone: (row) => out.receiver.push({ ...row }),
+    onFrameSettled: (f) => out.receiver.push(receiverRow(f)),
     onEvent: (row) => {
       out.receiverEvents.push(row);
       if (row.event === 'keyframe-request') out.counters.keyFrameRequests++;

@@ -1,93 +1,16 @@
 /**
- * Running the `testbed` command as a user would: a separate process per peer, with
- * its exit code, stdout, stderr and the moment it ended, plus the checks every error
- * path shares (one line on stderr starting `testbed: `, no stack trace).
+ * The checks every process-level test shares (one line on stderr starting `testbed: `, no
+ * stack trace; closed CSVs; metadata), beside the process helpers of
+ * src/experiments/processes.ts, re-exported here.
  */
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readCsv } from '../../src/metrics/csv';
 
-export const ROOT = resolve(__dirname, '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'testbed.js');
-export const CLIP = join(ROOT, 'clips', 'default-720p30.mp4');
-
-export function ensureClip(): string {
-  if (!existsSync(CLIP)) execFileSync('bash', [join(ROOT, 'scripts', 'make-clip.sh'), CLIP], { stdio: 'inherit' });
-  return CLIP;
-}
-
-const madeDirs: string[] = [];
-
-export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `testbed-${prefix}-`));
-  madeDirs.push(d);
-  return d;
-}
-
-/** Removes every directory tempDir() made in this process. */
-export function removeTempDirs(): void {
-  for (const d of madeDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-// One random base per test process, then consecutive ports: no two tests share one.
-let nextPort = 20000 + Math.floor(Math.random() * 15000);
-export function uniquePort(): number {
-  return nextPort++;
-}
-
-export interface ProcResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** performance.now() when the process ended. */
-  endedMs: number;
-}
-
-export interface Proc {
-  child: ChildProcess;
-  done: Promise<ProcResult>;
-}
-
-/**
- * Starts `node bin/testbed.js ARGS`. `input` is written to stdin and stdin closed;
- * without it stdin is /dev/null. The process is killed after `timeoutMs` so a hanging
- * command fails its test instead of the whole run.
- */
-export interface CliOptions {
-  input?: string;
-  timeoutMs?: number;
-  /** How to start the process (default: spawn here; a shaped link spawns inside its namespace). */
-  spawner?: (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess;
-}
-
-export function startCli(args: string[], opts: CliOptions = {}): Proc {
-  const child = (opts.spawner ?? spawn)(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  if (opts.input !== undefined) child.stdin!.end(opts.input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-  const done = new Promise<ProcResult>((resolveDone) => {
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolveDone({ code, signal, stdout, stderr, endedMs: performance.now() });
-    });
-  });
-  return { child, done };
-}
-
-export function runCli(args: string[], opts: CliOptions = {}): Promise<ProcResult> {
-  return startCli(args, opts).done;
-}
+import type { ProcResult } from '../../src/experiments/processes';
+export { BIN, CLIP, ensureClip, removeTempDirs, ROOT, runCli, startCli, tempDir, uniquePort, type CliOptions, type Proc, type ProcResult } from '../../src/experiments/processes';
 
 /** The error contract: exactly one non-empty line on stderr, `testbed: …`, no stack. */
 export function assertOneLine(r: ProcResult, message?: RegExp): string {

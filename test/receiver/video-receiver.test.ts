@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { monotonicClock, realTimer } from '../../src/clock';
+import { receiverRow } from '../../src/metrics/receiver-frames';
 import type { ReceiverFrameRow } from '../../src/metrics/rows';
 import { parseRtp, serializeRtp } from '../../src/rtp/packet';
 import type { RtpPacket } from '../../src/rtp/types';
@@ -32,7 +33,7 @@ function receiver(): Run {
     streams: new Map([[SSRC, 'primary']]),
     playoutDelayMs: { min: 0, max: 500 },
     render: (_frame, frameId) => rendered.push(frameId),
-    onFrameDone: (row) => rows.push({ ...row }),
+    onFrameSettled: (f) => rows.push(receiverRow(f)),
   });
   return { rx, rows, rendered, send: (p) => rx.onPacket(parseRtp(serializeRtp(p)), 'primary', monotonicClock.now()) };
 }
