@@ -5,13 +5,12 @@
  * the sender says goodbye, when the peer vanishes, or on SIGINT.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { monotonicClock, realTimer } from '../clock';
 import type { VideoFrame } from '../media/codec';
 import { createRecorder, type Recorder } from '../media/recorder';
-import { CsvWriter } from '../metrics/csv';
-import { receiverRow } from '../metrics/receiver-frames';
-import { RECEIVER_COLUMNS, RECEIVER_EVENT_COLUMNS, type ReceiverEventRow, type ReceiverFrameRow } from '../metrics/rows';
+import type { ReceiverEventRow } from '../metrics/rows';
+import { ReceiverFiles } from '../metrics/run-files';
 import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { ReceiveSession } from '../receiver/receive-session';
 import { VideoReceiver } from '../receiver/video-receiver';
@@ -49,7 +48,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   const run = new PeerRun('receiver', o, outDir, clock, log);
   const { peer, signaling, meta } = run;
   let offered: MediaDescription | null = null;
-  const files: { close(): Promise<void> }[] = [];
+  let files: ReceiverFiles | null = null;
   let receiver: VideoReceiver | null = null;
   let session: ReceiveSession | null = null;
   const injector = o.drop.length ? new LossInjector(o.drop) : undefined;
@@ -71,9 +70,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
     const kinds: StreamKind[] = ['primary', 'backup'];
     const streams = new Map<number, StreamKind>(media.ssrcs.map((ssrc, i) => [ssrc, kinds[i] ?? 'primary']));
-    const frames = new CsvWriter<ReceiverFrameRow>(join(outDir, 'receiver-frames.csv'), RECEIVER_COLUMNS);
-    const events = new CsvWriter<ReceiverEventRow>(join(outDir, 'receiver-events.csv'), RECEIVER_EVENT_COLUMNS);
-    files.push(frames, events);
+    const out = (files = new ReceiverFiles(outDir));
     const encoder = (offered as MediaDescription | null)?.encoder;
     let recordStartMs: number | null = null;
     const record = (frame: VideoFrame, renderMs: number) => {
@@ -84,7 +81,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       void recorder.then((r) => r.write(frame, t));
     };
     const event = (row: ReceiverEventRow) => {
-      events.write(row);
+      out.events.write(row);
       log(`${row.event} ${row.stream} ${row.frame_id}: ${row.detail}`);
     };
     const s = (session = new ReceiveSession({
@@ -99,7 +96,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       firstPacketTimeoutMs: o.connectTimeout * 1000,
       onBye: () => run.stop(null, 0),
       onPeerGone: (reason) => run.stop(reason, 3),
-      onFeedbackSent: (frameId, t) => events.write({ time_ms: t, event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail: 'I-frame complete' }),
+      onFeedbackSent: (frameId, t) => out.events.write({ time_ms: t, event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail: 'I-frame complete' }),
       log,
     }));
     receiver = new VideoReceiver({
@@ -109,7 +106,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       playoutDelayMs: o.playoutDelay,
       encoder,
       render: (frame, _id, renderMs) => record(frame, renderMs),
-      onFrameSettled: (f) => frames.write(receiverRow(f)),
+      onFrameSettled: (f) => out.onFrameSettled(f),
       onEvent: event,
       onKeyFrameNeeded: (reason) => s.requestKeyFrame(reason),
       onIFrameComplete: (frameId) => s.iframeComplete(frameId),
@@ -129,7 +126,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
   } finally {
     session?.stop();
     await receiver?.drainAndClose(run.stopReason === '' ? 2000 : 200);
-    for (const f of files) await f.close();
+    await files?.close();
   }
   const counters: Record<string, number> = {};
   if (receiver && session) {

@@ -4,19 +4,16 @@
  * SendSession streams in real time until the end of the file / --duration / SIGINT / the
  * peer vanishing; the CSVs and metadata are always left complete and closed.
  */
-import { join } from 'node:path';
 import { monotonicClock, realTimer } from '../clock';
 import type { EncoderConfig } from '../media/codec';
 import { FileSource } from '../media/source';
-import { CsvWriter } from '../metrics/csv';
-import { NETWORK_COLUMNS, SENDER_COLUMNS, SENDER_EVENT_COLUMNS, type NetworkRow, type SenderEventRow, type SenderFrameRow } from '../metrics/rows';
-import { SenderFrameLog } from '../metrics/sender-frames';
-import { sameClock } from '../metrics/run-meta';
+import { SenderFiles } from '../metrics/run-files';
 import type { StreamKind } from '../rtp/types';
 import { createRateController, type RateControlKind } from '../sender/congestion/create';
 import { gccDebugObserver } from '../sender/congestion/gcc-debug';
 import { RATE_UPDATE_MS, SendSession } from '../sender/send-session';
-import { VideoSender, type BackupReference } from '../sender/video-sender';
+import { backupEncoderConfig, type BackupReferenceKind } from '../sender/backup-reference';
+import { VideoSender } from '../sender/video-sender';
 import type { SignalingOptions } from '../transport/signaling';
 import { loadOracleCapacity } from './oracle-trace';
 import { makeLogger, PeerRun, prepareOutDir, UsageError } from './session';
@@ -42,7 +39,7 @@ export interface OfferOptions {
   peerTimeout: number;
   signaling: SignalingOptions;
   mode: 'single' | 'dual';
-  backupReference: BackupReference;
+  backupReference: BackupReferenceKind;
   feedbackTimeoutMs: number;
   /** Constant-quality factor of the backup encoder; null: the primary's rate control. */
   backupCrf: number | null;
@@ -69,19 +66,13 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   const source = await FileSource.open(o.playFrom, { loop: o.loop, durationS: o.duration, width: o.width, height: o.height });
   log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
   const plain: EncoderConfig = { width: source.width, height: source.height, fps: source.fps, bitrateBps: o.bitrate, vbvBufferMs: o.vbvBufferMs, preset: o.preset, tune: o.tune };
-  // The backup encoder: same picture format, its own (smaller) rate: during an episode it
-  // adds to the primary's rate on the same link. With --backup-crf, constant quality under
-  // that VBV cap instead of ABR. Never intra refresh: its short episodes predict from a
-  // seed IDR, so a refresh wave would only add intra blocks.
-  const backupEncoder: EncoderConfig = { ...plain, bitrateBps: o.backupBitrate ?? Math.round(o.bitrate / 2), ...(o.backupCrf === null ? {} : { x264Params: `crf=${o.backupCrf}` }) };
+  const backupEncoder = backupEncoderConfig(plain, { bitrateBps: o.backupBitrate, crf: o.backupCrf });
 
   const run = new PeerRun('sender', o, outDir, clock, log);
   const { peer, signaling, meta } = run;
   run.stopped.then(() => source.stop());
-  const files: { close(): Promise<void> }[] = [];
-  let sender: VideoSender | null = null;
+  let files: SenderFiles | null = null;
   let session: SendSession | null = null;
-  let closeController = () => {};
   let finished = false;
   let error: unknown = null;
   try {
@@ -97,15 +88,10 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     });
     const media = peer.negotiated();
     log(`connected: ssrc ${media.ssrcs.join(',')}, pt ${media.payloadType}`);
-    const frames = new CsvWriter<SenderFrameRow>(join(outDir, 'sender-frames.csv'), SENDER_COLUMNS);
-    const events = new CsvWriter<SenderEventRow>(join(outDir, 'events.csv'), SENDER_EVENT_COLUMNS);
-    const network = new CsvWriter<NetworkRow>(join(outDir, 'network.csv'), NETWORK_COLUMNS);
-    files.push(frames, events, network);
-    const frameLog = new SenderFrameLog((row) => frames.write(row));
+    const out = (files = new SenderFiles(outDir));
     const streams = (['primary', 'backup'] as StreamKind[]).slice(0, media.ssrcs.length);
-    const s = (sender = new VideoSender({
-      clock,
-      timer: realTimer,
+    const s = new VideoSender({
+      clock, timer: realTimer,
       backupReference: o.mode === 'dual' ? o.backupReference : null,
       streams: media.ssrcs.map((ssrc, i) => ({ kind: streams[i], ssrc, payloadType: media.payloadType })),
       mtu: o.mtu,
@@ -113,40 +99,28 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       keyintFrames: o.intraRefresh ? 0 : o.keyint,
       feedbackTimeoutMs: o.feedbackTimeoutMs,
       encoder: o.intraRefresh ? { ...plain, intraRefreshFrames: o.keyint } : plain,
-      backupEncoder,
-      pacingFactor: o.pacingFactor,
-      send: (p) => peer.sendRtp(p),
-      overheadBytes: () => peer.overheadBytes(),
-      onFrame: (e) => frameLog.on(e),
+      backupEncoder, pacingFactor: o.pacingFactor,
+      send: (p) => peer.sendRtp(p), overheadBytes: () => peer.overheadBytes(),
+      onFrame: (e) => out.onFrame(e),
       onEvent: (row) => {
-        events.write(row);
+        out.events.write(row);
         if (row.event === 'transition') log(`${row.from_state} → ${row.to_state} at picture ${row.frame_id}: ${row.cause}`);
       },
-    }));
+    });
     const startMs = clock.now();
     const controller = createRateController({
-      kind: o.rateControl,
-      startBps: o.bitrate,
-      minBps: o.minBitrate,
-      maxBps: o.maxBitrate,
+      kind: o.rateControl, startBps: o.bitrate, minBps: o.minBitrate, maxBps: o.maxBitrate,
       probeIntervalMs: o.probeIntervalS * 1000,
       oracleCapacity: oracle?.(o.traceStartMs ?? startMs),
       startMs,
-      command: o.rateControlCmd,
-      intervalMs: RATE_UPDATE_MS,
+      command: o.rateControlCmd, intervalMs: RATE_UPDATE_MS,
       onExternalExit: (why) => run.stop(`the external rate controller stopped: ${why}`, 1),
     });
-    closeController = () => controller.close?.();
     session = new SendSession({
-      clock,
-      timer: realTimer,
-      transport: peer,
-      sender: s,
-      controller,
-      streams,
+      clock, timer: realTimer, transport: peer, sender: s, controller, streams,
       peerTimeoutMs: o.peerTimeout * 1000,
       wallAtZeroMs: Date.now() - clock.now(),
-      onNetworkRow: (row) => network.write(row),
+      onNetworkRow: (row) => out.network.write(row),
       onRateUpdate: gccDebugObserver(process.env.TESTBED_GCC_DEBUG),
       onPeerGone: (reason) => finished || run.stop(reason, 3),
       log,
@@ -158,18 +132,16 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     await source.run(clock, realTimer, (cap) => s.onCapture(cap));
     if (run.stopReason === null && !(await s.drain(5000))) log('pacer did not drain within 5 s');
     finished = run.stopReason === null;
-    meta.clock = sameClock(run.self, meta.peer) ? { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 } : session.clockRelation();
+    run.setClock(session.clockRelation());
   } catch (e) {
     error = e;
   } finally {
     session?.stop();
-    closeController();
-    sender?.stop();
     if (session && finished) {
       session.sendBye(peer.negotiated().ssrcs);
       await signaling.send({ type: 'bye', reason: 'end of stream' }).catch(() => {});
     }
-    for (const f of files) await f.close();
+    await files?.close();
     // Lets the BYEs leave before the connection closes.
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -6,8 +6,8 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Clock } from '../clock';
-import type { RunMeta } from '../metrics/rows';
-import { newRunMeta, selfInfo, writeMeta } from '../metrics/run-meta';
+import type { ClockRelation, RunMeta } from '../metrics/rows';
+import { newRunMeta, sameClock, selfInfo, writeMeta } from '../metrics/run-meta';
 import { tryJoin } from '../metrics/join';
 import { createSignaling, type Signaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
@@ -86,6 +86,11 @@ export class PeerRun {
     this.exitCode = code;
     this.ended();
     if (reason) this.abortConnect(new UsageError(reason, code));
+  }
+
+  /** The receiver's clock against ours: shared on one host (one boot id), else the estimate. */
+  setClock(estimated: ClockRelation): void {
+    this.meta.clock = sameClock(this.self, this.meta.peer) ? { offsetMs: 0, method: 'shared-monotonic-clock', uncertaintyMs: 0, samples: 0 } : estimated;
   }
 
   /** Signaling, SDP and ICE/DTLS, abandoned when the run is stopped meanwhile. */

@@ -9,7 +9,7 @@
 import { repeat, type Clock, type Timer } from '../clock';
 import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
 import { parseRtp } from '../rtp/packet';
-import { ntpMiddle32, parseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
+import { ntpMiddle32, tryParseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
 import type { ReportBlock, RtcpPacket, RtpPacket, StreamKind } from '../rtp/types';
 import type { PacketTransport } from '../transport/packet-transport';
 import type { LossInjector } from './loss-injector';
@@ -145,12 +145,8 @@ export class ReceiveSession {
   }
 
   private onRtcp(buf: Buffer, arrivalMs: number): void {
-    let packets;
-    try {
-      packets = parseRtcpCompound(buf);
-    } catch {
-      return;
-    }
+    const packets = tryParseRtcpCompound(buf);
+    if (!packets) return;
     for (const p of packets) {
       if (this.o.lossInjector?.shouldDropRtcp(p)) continue;
       if (p.type === 'sr') {

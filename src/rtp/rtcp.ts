@@ -75,6 +75,15 @@ const CUMULATIVE_LOST_MIN = -0x800000;
 // ---------------------------------------------------------------------------
 // Parsing
 
+/** A received compound, or null when it does not parse (a peer's garbage is dropped, not fatal). */
+export function tryParseRtcpCompound(buf: Buffer): RtcpPacket[] | null {
+  try {
+    return parseRtcpCompound(buf);
+  } catch {
+    return null;
+  }
+}
+
 export function parseRtcpCompound(buf: Buffer): RtcpPacket[] {
   if (buf.length === 0) throw new RtcpParseError('empty RTCP packet');
   const out: RtcpPacket[] = [];

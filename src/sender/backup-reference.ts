@@ -47,6 +47,18 @@ export interface BackupReference {
   setBitrate(bps: number): void;
 }
 
+/**
+ * The backup encoder's parameters: the primary's picture format with its own (smaller)
+ * rate, since during an episode it adds to the primary's rate on the same link (default
+ * half the primary's). With `crf`, constant quality under that VBV cap instead of ABR.
+ * Never intra refresh: its short episodes predict from a seed IDR, so a refresh wave would
+ * only add intra blocks.
+ */
+export function backupEncoderConfig(primary: EncoderConfig, o: { bitrateBps: number | null; crf: number | null }): EncoderConfig {
+  const { intraRefreshFrames: _none, ...plain } = primary;
+  return { ...plain, bitrateBps: o.bitrateBps ?? Math.round(primary.bitrateBps / 2), ...(o.crf === null ? {} : { x264Params: `crf=${o.crf}` }) };
+}
+
 export function createBackupReference(kind: BackupReferenceKind, config: EncoderConfig, codecs: Codecs): BackupReference {
   return kind === 'episodic' ? new EpisodicReference(config, codecs) : new SharedSeedReference(config, codecs);
 }

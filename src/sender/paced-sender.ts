@@ -4,7 +4,7 @@
  * sequence number) → the transport. Each stream keeps its own SSRC and sequence
  * numbers; the pacer's priorities put backup packets ahead of queued primary ones.
  */
-import { realTimer, type Clock, type Timer } from '../clock';
+import type { Clock, Timer } from '../clock';
 import type { PacedFrameEvent } from './frame-events';
 import { absSendTimeFromMs } from '../rtp/extensions';
 import { packetizeH264 } from '../rtp/h264';
@@ -49,8 +49,8 @@ interface StreamState {
 
 export interface PacedSenderOptions {
   clock: Clock;
-  /** Timers for the pacer's and the prober's releases (default: the event loop's). */
-  timer?: Timer;
+  /** Timers for the pacer's and the prober's releases. */
+  timer: Timer;
   /** Largest RTP packet (header + payload), bytes. */
   mtu: number;
   initialRateBps: number;
@@ -109,7 +109,7 @@ export class PacedSender {
 
   constructor(private readonly o: PacedSenderOptions) {
     this.pacer = new Pacer<Queued>(o.initialRateBps, { pacingFactor: o.pacingFactor });
-    this.timers = o.timer ?? realTimer;
+    this.timers = o.timer;
     this.retransmissionLimiter = new RateLimiter(RETRANSMIT_WINDOW_MS, o.initialRateBps);
   }
 

@@ -10,7 +10,7 @@
 import { repeat, type Clock, type Timer } from '../clock';
 import type { ClockRelation, NetworkRow } from '../metrics/rows';
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
-import { ntpFromMs, ntpMiddle32, parseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
+import { ntpFromMs, ntpMiddle32, tryParseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
 import type { RtcpPacket, StreamKind } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
 import type { PacketTransport } from '../transport/packet-transport';
@@ -73,8 +73,11 @@ export class SendSession {
     this.sendSr();
   }
 
+  /** Stops the timers, the rate controller and the sender (frames still queued are reported). */
   stop(): void {
     for (const s of this.stops.splice(0)) s();
+    this.o.controller.close?.();
+    this.o.sender.stop();
   }
 
   /** RTCP BYE (RFC 3550 §6.6), sent a few times: it is our end-of-stream marker. */
@@ -163,12 +166,8 @@ export class SendSession {
   }
 
   private onRtcp(buf: Buffer, arrivalMs: number): void {
-    let packets;
-    try {
-      packets = parseRtcpCompound(buf);
-    } catch {
-      return;
-    }
+    const packets = tryParseRtcpCompound(buf);
+    if (!packets) return;
     this.lastRtcpMs = arrivalMs;
     const { sender, controller: ctl } = this.o;
     const primarySsrc = sender.paced.ssrcOf('primary');

@@ -16,8 +16,6 @@ import { BackupStateMachine, type FramePlan } from './backup-state';
 import type { SenderFrameEvent } from './frame-events';
 import { PacedSender, type StreamSpec } from './paced-sender';
 
-export type { BackupReferenceKind as BackupReference };
-
 /** Dual mode under a rate controller: the primary's share of the target, and the backup encoder's. */
 export const PRIMARY_SHARE = 0.9;
 export const BACKUP_SHARE = 0.45;
@@ -31,8 +29,8 @@ export function mediaShare(mtu: number, overheadBytes: number): number {
 
 export interface VideoSenderOptions {
   clock: Clock;
-  /** Timers of the pacer and the prober (default: the event loop's). */
-  timer?: Timer;
+  /** Timers of the pacer and the prober. */
+  timer: Timer;
   /** Encoders and decoders (default: beamcoder's x264 / FFmpeg). */
   codecs?: Codecs;
   /** Dual mode when set: what a backup P predicts from. */

@@ -16,7 +16,7 @@ import { LossInjector, type DropSpec } from '../receiver/loss-injector';
 import { ReceiveSession } from '../receiver/receive-session';
 import { VideoReceiver } from '../receiver/video-receiver';
 import type { StreamKind } from '../rtp/types';
-import type { BackupReferenceKind } from '../sender/backup-reference';
+import { backupEncoderConfig, type BackupReferenceKind } from '../sender/backup-reference';
 import { FixedRate } from '../sender/congestion/fixed';
 import type { RateController } from '../sender/congestion/types';
 import { SendSession } from '../sender/send-session';
@@ -88,7 +88,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     preset: o.preset ?? 'veryfast',
     tune: 'zerolatency',
   };
-  const backupEncoder: EncoderConfig = { ...encoder, bitrateBps: Math.round(o.bitrateBps / 2) };
+  const backupEncoder = backupEncoderConfig(encoder, { bitrateBps: null, crf: null });
   const kinds: StreamKind[] = o.dual ? ['primary', 'backup'] : ['primary'];
   const out: SimulatedCallResult = {
     sender: [],
