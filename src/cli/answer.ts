@@ -96,7 +96,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       firstPacketTimeoutMs: o.connectTimeout * 1000,
       onBye: () => run.stop(null, 0),
       onPeerGone: (reason) => run.stop(reason, 3),
-      onFeedbackSent: (frameId, t) => out.events.write({ time_ms: t, event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail: 'I-frame complete' }),
+      onFeedbackSent: (row) => out.events.write(row),
       log,
     }));
     receiver = new VideoReceiver({
@@ -109,7 +109,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       onFrameSettled: (f) => out.onFrameSettled(f),
       onEvent: event,
       onKeyFrameNeeded: (reason) => s.requestKeyFrame(reason),
-      onIFrameComplete: (frameId) => s.iframeComplete(frameId),
+      onEpisodeFeedback: (kind, frameId, pictureId) => s.episodeFeedback(kind, frameId, pictureId),
     });
     s.start(receiver);
     // The end of the run: the offer's bye on the signaling channel, which arrives even

@@ -13,6 +13,7 @@ import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
 import { DEFAULT_PROBE_INTERVAL_S } from '../sender/congestion/create';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
+import type { BackupEnd } from '../sender/backup-state';
 import { oneLine, parseFloatOption, parseIntOption, UsageError, VERSION } from './session';
 
 interface CommonOpts {
@@ -106,9 +107,14 @@ export function buildCli(): Command {
           .default('shared'),
       )
       .option('--backup-crf <crf>', "dual mode: give the backup encoder constant quality CRF (capped by the same VBV) instead of the primary's ABR rate control; 'off' = ABR, where the never-sent seed IDR drains its budget and backup P-frames come out small", parseCrf, null)
-      .option('--backup-bitrate <bps>', "dual mode: the backup encoder's target rate (default: half of --bitrate)", parseIntOption('--backup-bitrate', 10_000, 1_000_000_000))
+      .option('--backup-bitrate <bps>', "dual mode: the backup encoder's target rate (default: 1/9 of --bitrate, the backup's 10 % of a rate controller's target against the primary's 90 %)", parseIntOption('--backup-bitrate', 10_000, 1_000_000_000))
       .option('--pacing-factor <x>', 'pacing rate = factor × target rate (libwebrtc: 2.5)', parseFloatOption('--pacing-factor', 0.1, 100), 2.5)
-      .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the I-frame-complete feedback has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000)
+      .addOption(
+        new Option('--backup-end <rule>', "dual mode: what ends a backup episode (iframe-complete: the receiver holds the I-frame, the prototype's rule; caught-up: the primary stream is back on time at the receiver)")
+          .choices(['iframe-complete', 'caught-up'])
+          .default('caught-up'),
+      )
+      .option('--feedback-timeout <ms>', 'dual mode: end a backup episode if the feedback its end rule waits for has not come within this time', parseIntOption('--feedback-timeout', 1, 60_000), 1000)
       // A hook, not the action: experiment specs are checked by parsing with the action replaced.
       .hook('preAction', (cmd) => {
         if (cmd.opts().intraRefresh && cmd.opts().keyint === 0) throw new UsageError('--intra-refresh needs --keyint > 0 (the refresh period in frames)');
@@ -131,6 +137,7 @@ export function buildCli(): Command {
       mode: o.mode as 'single' | 'dual',
       backupReference: o.backupReference as 'episodic' | 'shared',
       feedbackTimeoutMs: o.feedbackTimeout as number,
+      backupEnd: o.backupEnd as BackupEnd,
       rateControl: o.rateControl as 'gcc' | 'fixed' | 'oracle' | 'external',
       rateControlCmd: o.rateControlCmd as string | undefined,
       oracleTrace: o.oracleTrace as string | undefined,
@@ -156,7 +163,7 @@ export function buildCli(): Command {
         parsePlayoutDelay,
       )
       .option('--drop <kind:frame[:always]>', 'inject loss: drop the last packet of this frame on arrival (once: NACK can recover it; always: every retransmission too); rtcp-bye: drop every RTCP BYE; repeatable', (v: string, acc: DropSpec[]) => [...acc, asUsage(() => parseDropSpec(v))], [] as DropSpec[])
-      .option('--no-iframe-feedback', 'dual mode: never send the I-frame-complete feedback (the sender then ends each backup episode by its timeout)'),
+      .option('--no-iframe-feedback', 'dual mode: never send the episode feedback, I-frame complete or caught up (the sender then ends each backup episode by its timeout)'),
   ).action(async (opts) => {
     const o = opts as CommonOpts & { recordTo?: string; playoutDelay?: { min: number; max: number }; iframeFeedback: boolean; drop: DropSpec[] };
     await runAnswer({

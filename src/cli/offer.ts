@@ -13,6 +13,7 @@ import { createRateController, type RateControlKind } from '../sender/congestion
 import { gccDebugObserver } from '../sender/congestion/gcc-debug';
 import { RATE_UPDATE_MS, SendSession } from '../sender/send-session';
 import { backupEncoderConfig, type BackupReferenceKind } from '../sender/backup-reference';
+import type { BackupEnd } from '../sender/backup-state';
 import { VideoSender } from '../sender/video-sender';
 import type { SignalingOptions } from '../transport/signaling';
 import { loadOracleCapacity } from './oracle-trace';
@@ -41,9 +42,10 @@ export interface OfferOptions {
   mode: 'single' | 'dual';
   backupReference: BackupReferenceKind;
   feedbackTimeoutMs: number;
+  backupEnd: BackupEnd;
   /** Constant-quality factor of the backup encoder; null: the primary's rate control. */
   backupCrf: number | null;
-  /** Target rate of the backup encoder (null: half the primary's). */
+  /** Target rate of the backup encoder (null: 1/9 of the primary's, backupEncoderConfig). */
   backupBitrate: number | null;
   pacingFactor: number;
   rateControl: RateControlKind;
@@ -97,7 +99,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       mtu: o.mtu,
       // With intra refresh, x264's refresh waves replace scheduled I-frames (PLI still forces one).
       keyintFrames: o.intraRefresh ? 0 : o.keyint,
-      feedbackTimeoutMs: o.feedbackTimeoutMs,
+      feedbackTimeoutMs: o.feedbackTimeoutMs, backupEnd: o.backupEnd,
       encoder: o.intraRefresh ? { ...plain, intraRefreshFrames: o.keyint } : plain,
       backupEncoder, pacingFactor: o.pacingFactor,
       send: (p) => peer.sendRtp(p), overheadBytes: () => peer.overheadBytes(),

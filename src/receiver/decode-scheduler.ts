@@ -15,7 +15,8 @@
  *   holds the picture due next, rendering returns to the primary stream;
  * - the jitter estimator sees each picture once, at its first complete version, so the
  *   I-frame that is only a reference does not feed it;
- * - a primary I-frame complete (dual mode) triggers the "I-frame complete" feedback;
+ * - a primary I-frame complete (dual mode) triggers the "I-frame complete" feedback, and
+ *   the primary stream caught up after it the "caught up" feedback (see `complete`);
  * - backup frames that start an episode name their reference (frame-ref extension): the
  *   last backup picture (episodic), or a seed the decode chain builds from the primary
  *   picture it names (shared), which the primary chain must have decoded first.
@@ -36,7 +37,8 @@ export interface CompleteFrame {
   refDelta: number;
   frameRef: FrameRefExt | null;
   rtpTimestamp: number;
-  /** Arrival of its last packet (ms). */
+  /** Arrival of its first and last packets (ms). */
+  firstRecvMs: number;
   lastRecvMs: number;
   sizeBytes: number;
 }
@@ -51,7 +53,11 @@ export type SchedulerAction =
   /** Show the decoded picture at `atMs` (in order: times never decrease). */
   | { kind: 'render'; stream: StreamKind; frameId: number; atMs: number }
   | { kind: 'key-frame-needed'; frameId: number; reason: string }
-  | { kind: 'iframe-complete'; frameId: number }
+  /**
+   * Dual mode, feedback on the backup episode of I-frame `frameId`: its I-frame is complete,
+   * or the primary stream caught up at picture `pictureId` (the sender's end rule picks one).
+   */
+  | { kind: 'episode-feedback'; feedback: 'iframe-complete' | 'caught-up'; frameId: number; pictureId: number }
   /** Call wake(stream) at `atMs` (replaces the stream's earlier wake-up). */
   | { kind: 'wake'; stream: StreamKind; atMs: number }
   | { kind: 'cancel-wake'; stream: StreamKind }
@@ -94,6 +100,12 @@ export class DecodeScheduler {
   private lastRenderMs = -Infinity;
   private stopped = false;
   private out: SchedulerAction[] = [];
+  /**
+   * The backup episode the receiver sees: the I-frame's picture, whether the I-frame is
+   * complete, and when each backup frame of it completed (to compare the primary twins with).
+   */
+  private episode: { iFrameId: number; iFrameComplete: boolean; backupCompleteMs: Map<number, number> } | null = null;
+  private lastPrimaryRtp: number | null = null;
   decoderErrors = 0;
 
   constructor(private readonly o: DecodeSchedulerOptions) {
@@ -114,7 +126,7 @@ export class DecodeScheduler {
 
   /** A frame of `stream` became complete (call schedule() after the packet's frames). */
   complete(stream: StreamKind, f: CompleteFrame, nowMs: number): SchedulerAction[] {
-    if (stream === 'primary' && f.key && this.o.dual) this.emit({ kind: 'iframe-complete', frameId: f.frameId });
+    if (this.o.dual) this.watchEpisode(stream, f);
     const chain = this.chains[stream];
     if (f.frameId <= chain.lastDecodedId) {
       // Completed after its chain moved past it: it can never be decoded now.
@@ -131,6 +143,36 @@ export class DecodeScheduler {
     }
     chain.complete.set(f.frameId, f);
     return this.flush();
+  }
+
+  /**
+   * Episode feedback. "I-frame complete" when the primary I-frame is. "Caught up" at the
+   * first primary P-frame after it whose first packet arrived within one frame interval of
+   * its backup twin's completion (or before it): the primary frames are no longer queued
+   * behind the I-frame's backlog, so from here the primary can be rendered on time — until
+   * then every picture has an earlier backup version, and the late primary frames are only
+   * references (their delays never reach the jitter estimator).
+   */
+  private watchEpisode(stream: StreamKind, f: CompleteFrame): void {
+    if (stream === 'backup') {
+      if (f.key || f.frameRef) this.episode = { iFrameId: f.frameId, iFrameComplete: false, backupCompleteMs: new Map() };
+      this.episode?.backupCompleteMs.set(f.frameId, f.lastRecvMs);
+      return;
+    }
+    const intervalMs = this.lastPrimaryRtp === null ? null : ((f.rtpTimestamp - this.lastPrimaryRtp) >>> 0) / 90;
+    this.lastPrimaryRtp = f.rtpTimestamp;
+    if (f.key) {
+      this.emit({ kind: 'episode-feedback', feedback: 'iframe-complete', frameId: f.frameId, pictureId: f.frameId });
+      if (this.episode?.iFrameId === f.frameId) this.episode.iFrameComplete = true;
+      return;
+    }
+    const ep = this.episode;
+    if (!ep || !ep.iFrameComplete || f.frameId <= ep.iFrameId || intervalMs === null) return;
+    const twin = ep.backupCompleteMs.get(f.frameId);
+    if (twin === undefined || f.firstRecvMs - twin <= intervalMs) {
+      this.emit({ kind: 'episode-feedback', feedback: 'caught-up', frameId: ep.iFrameId, pictureId: f.frameId });
+      this.episode = null;
+    }
   }
 
   /** Looks for work on both chains. */

@@ -37,7 +37,7 @@ export interface ReceiveSessionOptions {
   streams: Map<number, StreamKind>;
   /** Our SSRC in RTCP (RFC 3550 §8.1: random). */
   receiverSsrc: number;
-  /** Send the I-frame-complete feedback (off only to study the sender's timeout path). */
+  /** Send the episode feedback (off only to study the sender's timeout path). */
   iframeFeedback: boolean;
   lossInjector?: LossInjector;
   /** Declare the peer gone after this long without media (before the first packet: `firstPacketTimeoutMs`). */
@@ -46,8 +46,8 @@ export interface ReceiveSessionOptions {
   /** The sender said goodbye (RTCP BYE). */
   onBye: () => void;
   onPeerGone: (reason: string) => void;
-  /** The I-frame-complete feedback was sent. */
-  onFeedbackSent?: (frameId: number, nowMs: number) => void;
+  /** Episode feedback was sent (for receiver-events.csv). */
+  onFeedbackSent?: (row: { time_ms: number; event: 'feedback-sent'; stream: 'primary'; frame_id: number; detail: string }) => void;
   log?: (msg: string) => void;
 }
 
@@ -108,12 +108,16 @@ export class ReceiveSession {
     this.o.log?.(`PLI: ${reason}`);
   }
 
-  /** Dual mode: the primary I-frame of picture `frameId` is complete (PSFB FMT 15, our 'TBED' message): the sender stops the backup. */
-  iframeComplete(frameId: number): void {
+  /**
+   * Dual mode: feedback on the backup episode of I-frame `frameId` (PSFB FMT 15, our 'TBED'
+   * message), sent at once: the sender ends the episode on the kind its end rule names.
+   */
+  episodeFeedback(feedback: 'iframe-complete' | 'caught-up', frameId: number, pictureId: number): void {
     if (!this.o.iframeFeedback) return;
-    const data = encodeAppMessage({ kind: 'iframe-complete', frameId });
+    const data = encodeAppMessage(feedback === 'iframe-complete' ? { kind: feedback, frameId } : { kind: feedback, frameId, pictureId });
     this.send([{ type: 'app-feedback', senderSsrc: this.o.receiverSsrc, mediaSsrc: this.primarySsrc, identifier: APP_IDENTIFIER, data }]);
-    this.o.onFeedbackSent?.(frameId, this.o.clock.now());
+    const detail = feedback === 'iframe-complete' ? 'I-frame complete' : `caught up at picture ${pictureId}`;
+    this.o.onFeedbackSent?.({ time_ms: this.o.clock.now(), event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail });
   }
 
   private send(packets: RtcpPacket[]): void {

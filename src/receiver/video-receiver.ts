@@ -36,8 +36,8 @@ export interface VideoReceiverOptions {
   onEvent?: (row: ReceiverEventRow) => void;
   /** The primary stream needs a key frame (send a PLI). */
   onKeyFrameNeeded?: (reason: string) => void;
-  /** Dual mode: the primary I-frame of picture `frameId` is complete (send the feedback). */
-  onIFrameComplete?: (frameId: number) => void;
+  /** Dual mode: feedback on the backup episode of I-frame `frameId` (send it). */
+  onEpisodeFeedback?: (feedback: 'iframe-complete' | 'caught-up', frameId: number, pictureId: number) => void;
   /**
    * Playout delay bounds (libwebrtc's playout-delay semantics). min 0 with max ≤ 500 ms
    * selects libwebrtc's low-latency path: render as soon as decoded, decodes paced 8 ms apart.
@@ -165,8 +165,8 @@ export class VideoReceiver {
           this.event('keyframe-request', 'primary', a.frameId, a.reason);
           this.o.onKeyFrameNeeded?.(a.reason);
           break;
-        case 'iframe-complete':
-          this.o.onIFrameComplete?.(a.frameId);
+        case 'episode-feedback':
+          this.o.onEpisodeFeedback?.(a.feedback, a.frameId, a.pictureId);
           break;
         case 'wake':
           this.setWake(a.stream, a.atMs);

@@ -12,11 +12,18 @@ export type AppMessage =
    * sent, t3 this received), for peers on different hosts.
    */
   | { kind: 'clock-echo'; lsr: number; receivedMs: number; sentMs: number }
-  /** Receiver → sender: the primary I-frame of picture `frameId` is complete; stop the backup. */
-  | { kind: 'iframe-complete'; frameId: number };
+  /** Receiver → sender: the primary I-frame of picture `frameId` is complete. */
+  | { kind: 'iframe-complete'; frameId: number }
+  /**
+   * Receiver → sender: the primary stream has caught up after the I-frame of picture
+   * `frameId` — its version of picture `pictureId` arrived right behind its backup twin,
+   * no longer queued behind the I-frame's backlog.
+   */
+  | { kind: 'caught-up'; frameId: number; pictureId: number };
 
 const KIND_CLOCK_ECHO = 1;
 const KIND_IFRAME_COMPLETE = 2;
+const KIND_CAUGHT_UP = 3;
 
 export function encodeAppMessage(m: AppMessage): Buffer {
   switch (m.kind) {
@@ -34,6 +41,13 @@ export function encodeAppMessage(m: AppMessage): Buffer {
       b.writeUInt32BE(m.frameId >>> 0, 4);
       return b;
     }
+    case 'caught-up': {
+      const b = Buffer.alloc(12);
+      b[0] = KIND_CAUGHT_UP;
+      b.writeUInt32BE(m.frameId >>> 0, 4);
+      b.writeUInt32BE(m.pictureId >>> 0, 8);
+      return b;
+    }
   }
 }
 
@@ -47,6 +61,9 @@ export function decodeAppMessage(data: Buffer): AppMessage | null {
     case KIND_IFRAME_COMPLETE:
       if (data.length < 8) return null;
       return { kind: 'iframe-complete', frameId: data.readUInt32BE(4) };
+    case KIND_CAUGHT_UP:
+      if (data.length < 12) return null;
+      return { kind: 'caught-up', frameId: data.readUInt32BE(4), pictureId: data.readUInt32BE(8) };
     default:
       return null;
   }

@@ -18,6 +18,18 @@ import type { FrameRefExt } from '../rtp/types';
 
 export type BackupReferenceKind = 'episodic' | 'shared';
 
+/**
+ * Dual mode: the primary's share of the target, and the backup encoder's. Together they
+ * are the target: a backup that adds to it takes the headroom the I-frame's backlog needs
+ * to drain, and with the caught-up end rule the episode then lasts until its timeout
+ * (measured on simulated time, README "Single vs dual stream": a backup at half the
+ * primary's rate on a 1.5 Mbit/s link with a 1.2 Mbit/s primary never caught up, and 56 %
+ * of the pictures were lost; at 1/9 every episode ended by the caught-up feedback).
+ */
+export const PRIMARY_SHARE = 0.9;
+export const BACKUP_SHARE = 0.1;
+
+
 /** How picture `frameId` is encoded on the backup stream. */
 export interface BackupEncode {
   encoder: Encoder;
@@ -50,13 +62,14 @@ export interface BackupReference {
 /**
  * The backup encoder's parameters: the primary's picture format with its own (smaller)
  * rate, since during an episode it adds to the primary's rate on the same link (default
- * half the primary's). With `crf`, constant quality under that VBV cap instead of ABR.
+ * BACKUP_SHARE / PRIMARY_SHARE of the primary's, 1/9: the split a rate controller's
+ * target gets). With `crf`, constant quality under that VBV cap instead of ABR.
  * Never intra refresh: its short episodes predict from a seed IDR, so a refresh wave would
  * only add intra blocks.
  */
 export function backupEncoderConfig(primary: EncoderConfig, o: { bitrateBps: number | null; crf: number | null }): EncoderConfig {
   const { intraRefreshFrames: _none, ...plain } = primary;
-  return { ...plain, bitrateBps: o.bitrateBps ?? Math.round(primary.bitrateBps / 2), ...(o.crf === null ? {} : { x264Params: `crf=${o.crf}` }) };
+  return { ...plain, bitrateBps: o.bitrateBps ?? Math.round((primary.bitrateBps * BACKUP_SHARE) / PRIMARY_SHARE), ...(o.crf === null ? {} : { x264Params: `crf=${o.crf}` }) };
 }
 
 export function createBackupReference(kind: BackupReferenceKind, config: EncoderConfig, codecs: Codecs): BackupReference {

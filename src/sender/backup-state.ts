@@ -3,7 +3,7 @@
  *
  *   NORMAL ──I-frame due (schedule / receiver request)──▶ I-FRAME DUE
  *   I-FRAME DUE ──primary I + backup P planned──▶ BACKUP
- *   BACKUP ──feedback "I-frame complete"──▶ NORMAL
+ *   BACKUP ──the end rule's feedback: "I-frame complete" or "caught up"──▶ NORMAL
  *   BACKUP ──no feedback within the timeout──▶ NORMAL
  *   BACKUP ──a new I-frame due──▶ I-FRAME DUE (the old episode is superseded)
  *
@@ -11,6 +11,16 @@
  * time and cause. In single-stream mode the I-FRAME DUE state returns straight to NORMAL.
  */
 export type BackupState = 'NORMAL' | 'IFRAME_DUE' | 'BACKUP';
+
+/**
+ * What ends a backup episode (--backup-end):
+ * - iframe-complete: the receiver holds the primary I-frame complete (the prototype's rule).
+ *   The primary P-frames queued behind the I-frame still arrive late after it, with no
+ *   backup version to cover them.
+ * - caught-up: the receiver sees the primary stream back on time (a primary frame arriving
+ *   right behind its backup twin instead of behind the I-frame's backlog).
+ */
+export type BackupEnd = 'iframe-complete' | 'caught-up';
 
 export interface Transition {
   timeMs: number;
@@ -32,6 +42,8 @@ export interface BackupStateOptions {
   keyintFrames: number;
   /** End a backup episode when no feedback came within this time. */
   feedbackTimeoutMs: number;
+  /** Which feedback ends an episode. */
+  endRule: BackupEnd;
   onTransition: (t: Transition) => void;
 }
 
@@ -90,10 +102,11 @@ export class BackupStateMachine {
     return { primaryKey: false, backup: 'none' };
   }
 
-  /** The receiver holds I-frame `iFrameId` complete. True if that ended the episode. */
-  onFeedback(iFrameId: number, nowMs: number): boolean {
-    if (this.s !== 'BACKUP' || this.episode?.iFrameId !== iFrameId) return false;
-    this.go('NORMAL', `feedback: I-frame ${iFrameId} complete at the receiver`, iFrameId, nowMs);
+  /** Feedback on the episode of I-frame `iFrameId`. True if it ended the episode (it is the end rule's kind). */
+  onFeedback(kind: BackupEnd, iFrameId: number, nowMs: number): boolean {
+    if (kind !== this.o.endRule || this.s !== 'BACKUP' || this.episode?.iFrameId !== iFrameId) return false;
+    const what = kind === 'iframe-complete' ? 'complete at the receiver' : 'caught up by the primary stream at the receiver';
+    this.go('NORMAL', `feedback: I-frame ${iFrameId} ${what}`, iFrameId, nowMs);
     return true;
   }
 

@@ -200,7 +200,8 @@ export class SendSession {
       } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
         const m = decodeAppMessage(p.data);
         if (m?.kind === 'clock-echo') this.clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
-        else if (m?.kind === 'iframe-complete') sender.onIFrameComplete(m.frameId);
+        else if (m?.kind === 'iframe-complete') sender.onEpisodeFeedback(m.kind, m.frameId, m.frameId);
+        else if (m?.kind === 'caught-up') sender.onEpisodeFeedback(m.kind, m.frameId, m.pictureId);
       } else if (p.type === 'bye') {
         this.o.onPeerGone('the receiver left (RTCP BYE)');
       }

@@ -11,14 +11,11 @@ import type { CapturedFrame } from '../media/source';
 import type { SenderEventRow } from '../metrics/rows';
 import { MAX_REF_DELTA } from '../rtp/extensions';
 import type { FrameRefExt, StreamKind } from '../rtp/types';
-import { createBackupReference, type BackupReference, type BackupReferenceKind } from './backup-reference';
-import { BackupStateMachine, type FramePlan } from './backup-state';
+import { BACKUP_SHARE, createBackupReference, PRIMARY_SHARE, type BackupReference, type BackupReferenceKind } from './backup-reference';
+import { BackupStateMachine, type BackupEnd, type FramePlan } from './backup-state';
 import type { SenderFrameEvent } from './frame-events';
 import { PacedSender, type StreamSpec } from './paced-sender';
 
-/** Dual mode under a rate controller: the primary's share of the target, and the backup encoder's. */
-export const PRIMARY_SHARE = 0.9;
-export const BACKUP_SHARE = 0.45;
 /** RTP header with our extensions, inside the MTU (bytes). */
 const RTP_HEADER_BYTES = 36;
 
@@ -39,6 +36,8 @@ export interface VideoSenderOptions {
   mtu: number;
   keyintFrames: number;
   feedbackTimeoutMs: number;
+  /** Which receiver feedback ends a backup episode. */
+  backupEnd: BackupEnd;
   encoder: EncoderConfig;
   /** Parameters of the backup encoder (and of shared-reference seeds at both ends). */
   backupEncoder: EncoderConfig;
@@ -93,6 +92,7 @@ export class VideoSender {
       dual,
       keyintFrames: o.keyintFrames,
       feedbackTimeoutMs: o.feedbackTimeoutMs,
+      endRule: o.backupEnd,
       onTransition: (t) => {
         o.onEvent({ time_ms: t.timeMs, event: 'transition', from_state: t.from, to_state: t.to, frame_id: t.frameId, cause: t.cause });
         if (t.from === 'BACKUP' && t.to === 'NORMAL') this.backup?.onEpisodeEnd();
@@ -108,18 +108,20 @@ export class VideoSender {
     return (this.rtpBase + Math.round((ms * VIDEO_CLOCK_HZ) / 1000)) >>> 0;
   }
 
-  /** Feedback from the receiver: the I-frame of picture `frameId` is complete. */
-  onIFrameComplete(frameId: number): void {
+  /** Feedback from the receiver on the episode of I-frame `frameId`; the end rule decides whether it ends it. */
+  onEpisodeFeedback(kind: BackupEnd, frameId: number, pictureId: number): void {
     const now = this.o.clock.now();
     const state = this.machine.state;
-    this.o.onEvent({ time_ms: now, event: 'feedback-received', from_state: state, to_state: state, frame_id: frameId, cause: 'I-frame complete' });
-    this.machine.onFeedback(frameId, now);
+    const cause = kind === 'iframe-complete' ? 'I-frame complete' : `caught up at picture ${pictureId}`;
+    this.o.onEvent({ time_ms: now, event: 'feedback-received', from_state: state, to_state: state, frame_id: frameId, cause });
+    this.machine.onFeedback(kind, frameId, now);
   }
 
   /**
    * A new target from the rate controller, for all media: in dual mode it covers both
    * streams — the primary gets PRIMARY_SHARE of it and the backup encoder, which runs only
    * during episodes, BACKUP_SHARE (the benchmarks measure the backup's actual byte share).
+   * (--backup-bitrate sets the backup's rate only until the first estimate is applied.)
    * The pacer paces the whole target (× pacing factor).
    */
   setTargetRate(bps: number): void {

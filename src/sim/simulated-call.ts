@@ -7,6 +7,7 @@
  */
 import type { EncoderConfig, VideoFrame } from '../media/codec';
 import { trackedCodecs, x264Codecs, type Codecs } from '../media/codecs';
+import { psnrOf } from '../media/quality';
 import { PictureListSource } from '../media/source';
 import { joinRows } from '../metrics/join';
 import type { JoinedFrameRow, NetworkRow, ReceiverEventRow, ReceiverFrameRow, SenderEventRow, SenderFrameRow } from '../metrics/rows';
@@ -17,6 +18,7 @@ import { ReceiveSession } from '../receiver/receive-session';
 import { VideoReceiver } from '../receiver/video-receiver';
 import type { StreamKind } from '../rtp/types';
 import { backupEncoderConfig, type BackupReferenceKind } from '../sender/backup-reference';
+import type { BackupEnd } from '../sender/backup-state';
 import { FixedRate } from '../sender/congestion/fixed';
 import type { RateController } from '../sender/congestion/types';
 import { SendSession } from '../sender/send-session';
@@ -38,6 +40,10 @@ export interface SimulatedCallOptions {
   /** Dual stream with this backup reference; null: single stream. */
   dual: BackupReferenceKind | null;
   feedbackTimeoutMs?: number;
+  /** The backup encoder's target (default half of `bitrateBps`, as `testbed offer`). */
+  backupBitrateBps?: number;
+  /** Default caught-up, as `testbed offer`. */
+  backupEnd?: BackupEnd;
   /** Default: fixed at `bitrateBps` (the encoder keeps its configured rate). */
   controller?: RateController;
   pacingFactor?: number;
@@ -51,6 +57,8 @@ export interface SimulatedCallOptions {
   drop?: DropSpec[];
   /** Default: beamcoder's x264 and FFmpeg decoder. */
   codecs?: Codecs;
+  /** Measure the PSNR of every rendered picture against its source picture. */
+  psnr?: boolean;
   /** Simulated time after the last capture for the pipeline to empty, ms. */
   tailMs?: number;
 }
@@ -67,6 +75,8 @@ export interface SimulatedCallResult {
   counters: { framesRendered: number; decoderErrors: number; retransmissionsSent: number; keyFrameRequests: number };
   /** Simulated ms when the call ended. */
   endedMs: number;
+  /** With `psnr`: each rendered picture's PSNR (dB, 4:1:1 over Y, U, V) against its source picture. */
+  psnrDb: Map<number, number>;
 }
 
 const PAYLOAD_TYPE = 102;
@@ -88,7 +98,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     preset: o.preset ?? 'veryfast',
     tune: 'zerolatency',
   };
-  const backupEncoder = backupEncoderConfig(encoder, { bitrateBps: null, crf: null });
+  const backupEncoder = backupEncoderConfig(encoder, { bitrateBps: o.backupBitrateBps ?? null, crf: null });
   const kinds: StreamKind[] = o.dual ? ['primary', 'backup'] : ['primary'];
   const out: SimulatedCallResult = {
     sender: [],
@@ -100,6 +110,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     link: { up: link.up.counters, down: link.down.counters },
     counters: { framesRendered: 0, decoderErrors: 0, retransmissionsSent: 0, keyFrameRequests: 0 },
     endedMs: 0,
+    psnrDb: new Map(),
   };
   let ended = false;
   const frameLog = new SenderFrameLog((row) => out.sender.push(row));
@@ -112,6 +123,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     mtu: o.mtu ?? 1200,
     keyintFrames: o.keyint,
     feedbackTimeoutMs: o.feedbackTimeoutMs ?? 1000,
+    backupEnd: o.backupEnd ?? 'caught-up',
     encoder,
     backupEncoder,
     pacingFactor: o.pacingFactor,
@@ -145,7 +157,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     firstPacketTimeoutMs: TWENTY_SECONDS,
     onBye: () => (ended = true),
     onPeerGone: () => {},
-    onFeedbackSent: (frameId, t) => out.receiverEvents.push({ time_ms: t, event: 'feedback-sent', stream: 'primary', frame_id: frameId, detail: 'I-frame complete' }),
+    onFeedbackSent: (row) => out.receiverEvents.push(row),
   });
   const receiver = new VideoReceiver({
     clock: time,
@@ -154,14 +166,16 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     streams,
     encoder: backupEncoder,
     playoutDelayMs: o.playoutDelayMs,
-    render: () => {},
+    render: (frame, frameId) => {
+      if (o.psnr) out.psnrDb.set(frameId, psnrOf(frame, o.pictures[frameId % o.pictures.length]).psnr);
+    },
     onFrameSettled: (f) => out.receiver.push(receiverRow(f)),
     onEvent: (row) => {
       out.receiverEvents.push(row);
       if (row.event === 'keyframe-request') out.counters.keyFrameRequests++;
     },
     onKeyFrameNeeded: (reason) => recvSession.requestKeyFrame(reason),
-    onIFrameComplete: (frameId) => recvSession.iframeComplete(frameId),
+    onEpisodeFeedback: (kind, frameId, pictureId) => recvSession.episodeFeedback(kind, frameId, pictureId),
   });
   recvSession.start(receiver);
   sendSession.start();

@@ -68,7 +68,7 @@ describe('dual-stream I/P backup on a shaped 1.5 Mbit/s link', { timeout: 180_00
     await link?.down();
   });
 
-  it('every I-frame picture is rendered from its backup P; the I-frame is decoded, not rendered; backup stops on the feedback', async (t) => {
+  it('every I-frame picture is rendered from its backup P; the I-frame is decoded, not rendered; backup stops when the primary caught up', async (t) => {
     t.diagnostic(`link: ${how}`);
     const out = tempDir('dual');
     const { offer, answer } = await run(out, ['--mode', 'dual', '--backup-reference', 'shared'], []);
@@ -95,16 +95,17 @@ describe('dual-stream I/P backup on a shaped 1.5 Mbit/s link', { timeout: 180_00
       assert.equal(primary.not_rendered_reason, 'superseded');
       assert.equal(primary.rendered_from, 'backup');
 
-      // The backup stream stops within one RTT + 50 ms after the feedback is sent.
-      const fb = rxEvents.find((e) => e.event === 'feedback-sent' && Number(e.frame_id) === n);
-      assert.ok(fb, `feedback sent for I-frame ${n}`);
+      // The backup stream stops within one RTT + 50 ms after the feedback that ends the
+      // episode (the default end rule: the primary caught up) is sent.
+      const fb = rxEvents.find((e) => e.event === 'feedback-sent' && Number(e.frame_id) === n && /caught up/.test(e.detail));
+      assert.ok(fb, `caught-up feedback sent for I-frame ${n}`);
       const lastBackupSent = Math.max(
         ...sent.filter((r) => r.stream === 'backup' && Number(r.frame_id) >= n && Number(r.frame_id) < n + KEYINT).map((r) => Number(r.last_sent_ms)),
       );
       const stopMs = lastBackupSent - Number(fb.time_ms);
       t.diagnostic(`I-frame ${n}: ${primary.size_bytes} B; backup P ${backup.size_bytes} B; backup stopped ${stopMs.toFixed(1)} ms after the feedback (RTT ${rtt.toFixed(1)} ms)`);
       assert.ok(stopMs <= rtt + 50, `picture ${n}: backup stopped ${stopMs.toFixed(1)} ms after the feedback`);
-      assert.ok(events.some((e) => e.to_state === 'NORMAL' && Number(e.frame_id) === n && /feedback/.test(e.cause)), `episode ${n} ended by the feedback`);
+      assert.ok(events.some((e) => e.to_state === 'NORMAL' && Number(e.frame_id) === n && /feedback: .* caught up/.test(e.cause)), `episode ${n} ended by the feedback`);
     }
     // Rendering returned to the primary stream after each episode.
     const last = frames.filter((f) => f.rendered === '1').sort((a, b) => Number(a.frame_id) - Number(b.frame_id)).at(-1)!;

@@ -11,7 +11,8 @@ const FRAME_MS = 1000 / 30;
 const TICKS = 3000;
 
 function frame(frameId: number, o: Partial<CompleteFrame> = {}): CompleteFrame {
-  return { frameId, key: false, refDelta: 1, frameRef: null, rtpTimestamp: 90_000 + frameId * TICKS, lastRecvMs: 1000 + frameId * FRAME_MS, sizeBytes: 4000, ...o };
+  const lastRecvMs = o.lastRecvMs ?? 1000 + frameId * FRAME_MS;
+  return { frameId, key: false, refDelta: 1, frameRef: null, rtpTimestamp: 90_000 + frameId * TICKS, firstRecvMs: lastRecvMs - 5, lastRecvMs, sizeBytes: 4000, ...o };
 }
 
 /** Drives a scheduler: decodes finish at once (with `pictures` pictures), wake-ups are kept. */
@@ -72,10 +73,10 @@ describe('DecodeScheduler', () => {
     h.complete('backup', frame(5, { refDelta: 0, frameRef: { refFrameId: 4, seedHash: 0xabc } }));
     h.complete('backup', frame(6));
     h.complete('backup', frame(7));
-    assert.ok(!h.log.some((a) => a.kind === 'iframe-complete' && a.frameId === 5));
+    assert.ok(!h.log.some((a) => a.kind === 'episode-feedback' && a.frameId === 5));
     // The I-frame completes (late), then the primary P-frames queued behind it, all before 8.
     h.complete('primary', frame(5, { key: true, refDelta: 0, lastRecvMs: 1000 + 7.5 * FRAME_MS }), 1000 + 7.5 * FRAME_MS);
-    assert.ok(h.log.some((a) => a.kind === 'iframe-complete' && a.frameId === 5), 'the I-frame-complete feedback');
+    assert.ok(h.log.some((a) => a.kind === 'episode-feedback' && a.feedback === 'iframe-complete' && a.frameId === 5), 'the I-frame-complete feedback');
     h.complete('primary', frame(6, { lastRecvMs: 1000 + 7.6 * FRAME_MS }), 1000 + 7.6 * FRAME_MS);
     h.complete('primary', frame(7, { lastRecvMs: 1000 + 7.7 * FRAME_MS }), 1000 + 7.7 * FRAME_MS);
     h.complete('primary', frame(8));

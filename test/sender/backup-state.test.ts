@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackupStateMachine, type Transition } from '../../src/sender/backup-state';
+import { BackupStateMachine, type BackupEnd, type Transition } from '../../src/sender/backup-state';
 
-function machine(dual = true) {
+function machine(dual = true, endRule: BackupEnd = 'iframe-complete') {
   const log: Transition[] = [];
-  const m = new BackupStateMachine({ dual, keyintFrames: 60, feedbackTimeoutMs: 500, onTransition: (t) => log.push(t) });
+  const m = new BackupStateMachine({ dual, keyintFrames: 60, feedbackTimeoutMs: 500, endRule, onTransition: (t) => log.push(t) });
   return { m, log, path: () => log.map((t) => `${t.from}>${t.to}@${t.frameId}`) };
 }
 
@@ -12,22 +12,33 @@ describe('dual-stream encoder state machine', () => {
   it('scheduled I-frame: NORMAL → I-FRAME DUE → BACKUP, backup continues until the feedback, then NORMAL', () => {
     const { m, log, path } = machine();
     assert.deepEqual(m.planFrame(0, 0), { primaryKey: true, backup: 'start' });
-    assert.ok(m.onFeedback(0, 40));
+    assert.ok(m.onFeedback('iframe-complete', 0, 40));
     assert.deepEqual(m.planFrame(1, 33), { primaryKey: false, backup: 'none' });
     assert.deepEqual(m.planFrame(60, 2000), { primaryKey: true, backup: 'start' });
     assert.deepEqual(m.planFrame(61, 2033), { primaryKey: false, backup: 'continue' });
-    assert.equal(m.onFeedback(59, 2050), false, 'feedback for another I-frame is ignored');
-    assert.ok(m.onFeedback(60, 2100));
+    assert.equal(m.onFeedback('iframe-complete', 59, 2050), false, 'feedback for another I-frame is ignored');
+    assert.ok(m.onFeedback('iframe-complete', 60, 2100));
     assert.deepEqual(m.planFrame(62, 2066), { primaryKey: false, backup: 'none' });
     assert.deepEqual(path(), ['NORMAL>IFRAME_DUE@0', 'IFRAME_DUE>BACKUP@0', 'BACKUP>NORMAL@0', 'NORMAL>IFRAME_DUE@60', 'IFRAME_DUE>BACKUP@60', 'BACKUP>NORMAL@60']);
     assert.match(log[5].cause, /feedback/);
     assert.equal(log[5].timeMs, 2100);
   });
 
+  it('end rule caught-up: the I-frame-complete feedback does not end the episode, caught-up does', () => {
+    const { m, log } = machine(true, 'caught-up');
+    m.planFrame(60, 2000);
+    assert.equal(m.onFeedback('iframe-complete', 60, 2300), false);
+    assert.deepEqual(m.planFrame(70, 2333), { primaryKey: false, backup: 'continue' });
+    assert.equal(m.onFeedback('caught-up', 59, 2400), false, 'another episode');
+    assert.ok(m.onFeedback('caught-up', 60, 2420));
+    assert.deepEqual(m.planFrame(75, 2500), { primaryKey: false, backup: 'none' });
+    assert.match(log.at(-1)!.cause, /caught up/);
+  });
+
   it('a scheduled I-frame whose picture was dropped before encoding moves to the next picture', () => {
     const { m } = machine();
     m.planFrame(0, 0);
-    m.onFeedback(0, 10);
+    m.onFeedback('iframe-complete', 0, 10);
     assert.equal(m.planFrame(59, 1967).primaryKey, false);
     // Picture 60 never reached the encoder (dropped while it was busy).
     assert.deepEqual(m.planFrame(61, 2033), { primaryKey: true, backup: 'start' });
@@ -52,7 +63,7 @@ describe('dual-stream encoder state machine', () => {
     assert.equal(m.episodeFrameId, 61);
     assert.equal(log.at(-2)!.from, 'BACKUP');
     assert.match(log.at(-2)!.cause, /receiver request.*while a backup episode was active/);
-    assert.equal(m.onFeedback(60, 1100), false, 'the superseded I-frame no longer ends anything');
+    assert.equal(m.onFeedback('iframe-complete', 60, 1100), false, 'the superseded I-frame no longer ends anything');
   });
 
   it('single stream: I-frames without backup, back to NORMAL at once', () => {

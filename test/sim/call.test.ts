@@ -107,32 +107,65 @@ describe('a call on simulated time (sessions ↔ simulated link)', { timeout: 12
     const dual = (extra: Partial<SimulatedCallOptions>) =>
       call({ frames: 300, dual: 'shared', link: { up: { kbit: 1500, queueMs: 1000 }, down: { kbit: 1500 } }, pacingFactor: (0.95 * 1500 * 1000) / 1_000_000, ...extra });
 
-    it('every I picture is rendered from its backup P; the I-frame is decoded, not rendered; the feedback ends each episode', async () => {
-      const r = await dual({});
-      assert.equal(r.counters.decoderErrors, 0);
-      assertRenderedOnceInOrder(r.frames);
-      assert.equal(rendered(r.frames).length, 300, 'every picture rendered once');
-      const iPictures = r.sender.filter((s) => s.stream === 'primary' && s.frame_type === 'I' && s.frame_id > 0).map((s) => s.frame_id);
-      assert.deepEqual(iPictures, [60, 120, 180, 240]);
-      for (const n of iPictures) {
-        const primary = r.frames.find((f) => f.stream === 'primary' && f.frame_id === n)!;
-        const backup = r.frames.find((f) => f.stream === 'backup' && f.frame_id === n)!;
-        assert.equal(backup.frame_type, 'P');
-        assert.equal(backup.rendered, 1, `picture ${n} rendered from the backup`);
-        assert.equal(primary.rendered, 0);
-        assert.notEqual(primary.decode_end_ms, '', `picture ${n}: the I-frame is decoded as a reference`);
-        assert.equal(primary.not_rendered_reason, 'superseded');
-        assert.ok(Number(backup.e2e_ms) < Number(primary.complete_ms) - primary.capture_ms, `picture ${n}: shown before its I-frame was complete`);
-        const fb = r.receiverEvents.find((e) => e.event === 'feedback-sent' && e.frame_id === n);
-        assert.ok(fb, `feedback for I-frame ${n}`);
-        const end = r.senderEvents.find((e) => e.from_state === 'BACKUP' && e.to_state === 'NORMAL' && e.frame_id === n);
-        assert.ok(end && /feedback/.test(end.cause), `episode ${n} ended by the feedback`);
-        // The backup stops within one link round trip (a few ms here) + 50 ms of the feedback.
-        const lastBackupSent = Math.max(...r.sender.filter((s) => s.stream === 'backup' && s.frame_id >= n && s.frame_id < n + KEYINT).map((s) => Number(s.last_sent_ms)));
-        assert.ok(lastBackupSent - fb.time_ms <= 60, `picture ${n}: backup stopped ${lastBackupSent - fb.time_ms} ms after the feedback`);
+    for (const rule of ['iframe-complete', 'caught-up'] as const) {
+      it(`end rule ${rule}: every I picture is rendered from its backup P; the I-frame is decoded, not rendered; that feedback ends each episode`, async () => {
+        const r = await dual({ backupEnd: rule });
+        assert.equal(r.counters.decoderErrors, 0);
+        assertRenderedOnceInOrder(r.frames);
+        assert.equal(rendered(r.frames).length, 300, 'every picture rendered once');
+        const iPictures = r.sender.filter((s) => s.stream === 'primary' && s.frame_type === 'I' && s.frame_id > 0).map((s) => s.frame_id);
+        assert.deepEqual(iPictures, [60, 120, 180, 240]);
+        const detail = rule === 'iframe-complete' ? /I-frame complete/ : /caught up/;
+        const cause = rule === 'iframe-complete' ? /^feedback: I-frame \d+ complete/ : /^feedback: I-frame \d+ caught up/;
+        for (const n of iPictures) {
+          const primary = r.frames.find((f) => f.stream === 'primary' && f.frame_id === n)!;
+          const backup = r.frames.find((f) => f.stream === 'backup' && f.frame_id === n)!;
+          assert.equal(backup.frame_type, 'P');
+          assert.equal(backup.rendered, 1, `picture ${n} rendered from the backup`);
+          assert.equal(primary.rendered, 0);
+          assert.notEqual(primary.decode_end_ms, '', `picture ${n}: the I-frame is decoded as a reference`);
+          assert.equal(primary.not_rendered_reason, 'superseded');
+          assert.ok(Number(backup.e2e_ms) < Number(primary.complete_ms) - primary.capture_ms, `picture ${n}: shown before its I-frame was complete`);
+          const fb = r.receiverEvents.find((e) => e.event === 'feedback-sent' && e.frame_id === n && detail.test(e.detail));
+          assert.ok(fb, `${rule} feedback for I-frame ${n}`);
+          const end = r.senderEvents.find((e) => e.from_state === 'BACKUP' && e.to_state === 'NORMAL' && e.frame_id === n);
+          assert.ok(end && cause.test(end.cause), `episode ${n} ended by the ${rule} feedback: ${end?.cause}`);
+          // The backup stops within one link round trip (a few ms here) + 50 ms of the feedback.
+          const lastBackupSent = Math.max(...r.sender.filter((s) => s.stream === 'backup' && s.frame_id >= n && s.frame_id < n + KEYINT).map((s) => Number(s.last_sent_ms)));
+          assert.ok(lastBackupSent - fb.time_ms <= 60, `picture ${n}: backup stopped ${lastBackupSent - fb.time_ms} ms after the feedback`);
+        }
+        // Rendering returned to the primary stream after each episode.
+        assert.equal(rendered(r.frames).at(-1)!.stream, 'primary');
+      });
+    }
+
+    it('caught-up: an episode ends only once the primary caught up, and the jitter estimate returns to its value before the episode', async (t) => {
+      const byRule = new Map<string, SimulatedCallResult>();
+      for (const rule of ['iframe-complete', 'caught-up'] as const) byRule.set(rule, await dual({ backupEnd: rule }));
+      const r = byRule.get('caught-up')!;
+      const frameMs = 1000 / FPS;
+      const version = (stream: 'primary' | 'backup', id: number) => r.frames.find((f) => f.stream === stream && f.frame_id === id);
+      for (const n of [60, 120, 180, 240]) {
+        const fb = r.receiverEvents.find((e) => e.event === 'feedback-sent' && e.frame_id === n && /caught up/.test(e.detail))!;
+        const m = Number(/picture (\d+)/.exec(fb.detail)![1]);
+        // Before picture m every primary P-frame of the episode arrived behind the I-frame's
+        // backlog (over a frame interval after its backup twin); m arrived right behind its twin.
+        for (let p = n + 1; p <= m; p++) {
+          const gap = Number(version('primary', p)!.first_recv_ms) - Number(version('backup', p)!.complete_ms);
+          if (p < m) assert.ok(gap > frameMs, `episode ${n}: primary ${p} ${gap.toFixed(1)} ms behind its backup twin, yet no caught-up`);
+          else assert.ok(gap <= frameMs, `episode ${n}: caught up at ${m}, ${gap.toFixed(1)} ms behind`);
+        }
+        // No late primary frame was shown: every picture of the episode up to m came from the backup.
+        for (let p = n; p < m; p++) assert.equal(version('backup', p)!.rendered, 1, `episode ${n}: picture ${p} from the backup`);
       }
-      // Rendering returned to the primary stream after each episode.
-      assert.equal(rendered(r.frames).at(-1)!.stream, 'primary');
+      // The playout delay does not inflate: at the end of each GOP the jitter estimate is within
+      // 10 ms of its value before the episode (the frame before the I-frame).
+      const estimateAt = (res: SimulatedCallResult, id: number) => Number(res.frames.find((f) => f.frame_id === id && f.rendered === 1)!.jitter_estimate_ms);
+      for (const [rule, res] of byRule) {
+        const pairs = [60, 120, 180].map((n) => [estimateAt(res, n - 1), estimateAt(res, n + KEYINT - 1)]);
+        t.diagnostic(`${rule}: jitter estimate before → after each episode: ${pairs.map(([a, b]) => `${a.toFixed(1)} → ${b.toFixed(1)}`).join(', ')} ms`);
+        if (rule === 'caught-up') for (const [before, after] of pairs) assert.ok(after - before <= 10, `${before} → ${after} ms`);
+      }
     });
 
     it('with the feedback suppressed, the timeout ends every episode after 500 ms', async () => {
