@@ -9,6 +9,7 @@ import { addSummaryCommand } from './summary';
 import { addRunCommand } from './run';
 import { addTracesCommand } from './traces';
 import { addPlotCommand } from './plot';
+import { addCompareCommand } from './compare';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
 import { DEFAULT_PROBE_INTERVAL_S } from '../sender/congestion/create';
@@ -186,6 +187,7 @@ export function buildCli(): Command {
     });
 
   addSummaryCommand(program);
+  addCompareCommand(program);
   addRunCommand(program, buildCli);
   addTracesCommand(program);
   addPlotCommand(program);

@@ -111,6 +111,8 @@ export function joinRows(
       dropped: s.dropped,
       jitter_estimate_ms: num(r?.jitter_estimate_ms),
       current_delay_ms: num(r?.current_delay_ms),
+      target_delay_ms: num(r?.target_delay_ms),
+      jitter_frame_delay_ms: num(r?.jitter_frame_delay_ms),
       encode_ms: '',
       pacer_ms: '',
       network_ms: '',

@@ -22,5 +22,7 @@ export function receiverRow(f: ReceivedFrame): ReceiverFrameRow {
     not_rendered_reason: f.fate ?? '',
     jitter_estimate_ms: v(f.jitterEstimateMs),
     current_delay_ms: v(f.currentDelayMs),
+    target_delay_ms: v(f.targetDelayMs),
+    jitter_frame_delay_ms: v(f.jitterFrameDelayMs),
   };
 }

@@ -23,7 +23,10 @@ export interface SenderFrameRow {
   pacer_enqueue_ms: number | '';
   first_sent_ms: number | '';
   last_sent_ms: number | '';
-  /** Why the frame never left ('' when it was sent): encoder-busy, stopped. */
+  /**
+   * Why the frame never left whole ('' when it was sent): encoder-busy (never encoded),
+   * stopped (the run ended first), flushed (its queued packets made way for a key frame).
+   */
   dropped: string;
 }
 
@@ -47,9 +50,16 @@ export interface ReceiverFrameRow {
   /** Which stream's version of this picture was rendered ('' when none was, or not known when the row closed). */
   rendered_from: StreamKind | '';
   not_rendered_reason: NotRenderedReason;
-  /** Jitter-buffer state when the frame was scheduled: the jitter estimate and the playout delay. */
+  /** Jitter-buffer state when the frame was scheduled: the jitter estimate, the playout delay and its target. */
   jitter_estimate_ms: number | '';
   current_delay_ms: number | '';
+  target_delay_ms: number | '';
+  /**
+   * The frame delay variation this version fed to the jitter estimator (ms): arrival of its
+   * last packet against its RTP timestamp, relative to the previous fed frame; '' when it did
+   * not feed it (not the first complete version of its picture, or the first frame).
+   */
+  jitter_frame_delay_ms: number | '';
 }
 
 /** The joined row: sender and receiver columns plus latency components along the frame's last packet. */
@@ -235,15 +245,15 @@ export const NETWORK_COLUMNS = columns<NetworkRow>()(
 export const RECEIVER_COLUMNS = columns<ReceiverFrameRow>()(
   'frame_id', 'stream', 'frame_type', 'size_bytes', 'packets', 'duplicates', 'first_recv_ms', 'last_recv_ms',
   'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered', 'rendered_from', 'not_rendered_reason',
-  'jitter_estimate_ms', 'current_delay_ms',
+  'jitter_estimate_ms', 'current_delay_ms', 'target_delay_ms', 'jitter_frame_delay_ms',
 );
 
 export const JOINED_COLUMNS = columns<JoinedFrameRow>()(
   'frame_id', 'stream', 'source_index', 'frame_type', 'size_bytes', 'qp', 'packets', 'received_packets', 'duplicates',
   'rtp_timestamp', 'capture_ms', 'encode_start_ms', 'encode_end_ms', 'pacer_enqueue_ms', 'first_sent_ms', 'last_sent_ms',
   'first_recv_ms', 'last_recv_ms', 'complete_ms', 'decode_start_ms', 'decode_end_ms', 'render_ms', 'rendered',
-  'rendered_from', 'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms',
-  'encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms',
+  'rendered_from', 'not_rendered_reason', 'dropped', 'jitter_estimate_ms', 'current_delay_ms', 'target_delay_ms',
+  'jitter_frame_delay_ms', 'encode_ms', 'pacer_ms', 'network_ms', 'jitter_ms', 'decode_ms', 'render_wait_ms', 'e2e_ms',
 );
 
 export const LINK_COLUMNS = columns<LinkRow>()(

@@ -31,7 +31,7 @@ export class SenderFrameLog {
         pacer_enqueue_ms: e.enqueueMs,
         first_sent_ms: e.firstSentMs ?? '',
         last_sent_ms: e.lastSentMs ?? '',
-        dropped: e.complete ? '' : 'stopped',
+        dropped: e.complete ? '' : (e.unsent ?? 'stopped'),
       });
     }
   }

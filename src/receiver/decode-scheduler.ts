@@ -45,7 +45,9 @@ export interface CompleteFrame {
 
 export type SchedulerAction =
   /** Decode the frame on its stream's chain; `renderAtMs` null: as a reference only. Report with decoded(). */
-  | { kind: 'decode'; stream: StreamKind; frameId: number; renderAtMs: number | null; jitterEstimateMs: number; currentDelayMs: number }
+  | { kind: 'decode'; stream: StreamKind; frameId: number; renderAtMs: number | null; jitterEstimateMs: number; currentDelayMs: number; targetDelayMs: number }
+  /** This version of the picture fed the jitter estimator (its first complete version) with this frame delay. */
+  | { kind: 'jitter-input'; stream: StreamKind; frameId: number; frameDelayMs: number }
   /** Every open frame of `stream` with afterId < id < beforeId can never be decoded now. */
   | { kind: 'give-up'; stream: StreamKind; afterId: number; beforeId: number }
   /** The frame is settled without being rendered. */
@@ -138,7 +140,10 @@ export class DecodeScheduler {
       // consecutive complete frames (last packet's arrival vs RTP timestamp delta).
       this.timed.add(f.frameId);
       const delay = this.ifd.calculate(f.rtpTimestamp, f.lastRecvMs);
-      if (delay !== undefined) this.jitter.updateEstimate(delay, f.sizeBytes, nowMs);
+      if (delay !== undefined) {
+        this.jitter.updateEstimate(delay, f.sizeBytes, nowMs);
+        this.emit({ kind: 'jitter-input', stream, frameId: f.frameId, frameDelayMs: delay });
+      }
       this.timing.incomingTimestamp(f.rtpTimestamp, f.lastRecvMs);
     }
     chain.complete.set(f.frameId, f);
@@ -402,6 +407,7 @@ export class DecodeScheduler {
       renderAtMs: renderMs,
       jitterEstimateMs: this.timing.jitterDelayMs(),
       currentDelayMs: this.timing.currentDelayMs(),
+      targetDelayMs: this.timing.targetDelayMs(),
     });
   }
 

@@ -40,6 +40,9 @@ export interface ReceivedFrame {
   /** Jitter-buffer state when the frame was scheduled for decoding. */
   jitterEstimateMs: number | null;
   currentDelayMs: number | null;
+  targetDelayMs: number | null;
+  /** The frame delay variation this version fed to the jitter estimator (null: it did not feed it). */
+  jitterFrameDelayMs: number | null;
 }
 
 /** Settled ids remembered exactly per stream: ~68 s at 60 fps, as the assembler's memory. */
@@ -123,5 +126,7 @@ function emptyRecord(stream: StreamKind, frameId: number): ReceivedFrame {
     fate: null,
     jitterEstimateMs: null,
     currentDelayMs: null,
+    targetDelayMs: null,
+    jitterFrameDelayMs: null,
   };
 }

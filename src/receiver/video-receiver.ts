@@ -141,8 +141,13 @@ export class VideoReceiver {
     for (const a of actions) {
       switch (a.kind) {
         case 'decode':
-          this.decode(a.stream, a.frameId, a.jitterEstimateMs, a.currentDelayMs);
+          this.decode(a);
           break;
+        case 'jitter-input': {
+          const rec = this.records.get(a.stream, a.frameId);
+          if (rec) rec.jitterFrameDelayMs = a.frameDelayMs;
+          break;
+        }
         case 'give-up':
           for (const rec of this.records.openRecords()) {
             if (rec.stream === a.stream && rec.frameId > a.afterId && rec.frameId < a.beforeId) {
@@ -194,7 +199,7 @@ export class VideoReceiver {
     this.wakeTimers[stream] = null;
   }
 
-  private decode(stream: StreamKind, frameId: number, jitterEstimateMs: number, currentDelayMs: number): void {
+  private decode({ stream, frameId, jitterEstimateMs, currentDelayMs, targetDelayMs }: Extract<SchedulerAction, { kind: 'decode' }>): void {
     const k = key(stream, frameId);
     const f = this.assembled.get(k)!;
     this.assembled.delete(k);
@@ -203,6 +208,7 @@ export class VideoReceiver {
     rec.decodeStartMs = this.o.clock.now();
     rec.jitterEstimateMs = jitterEstimateMs;
     rec.currentDelayMs = currentDelayMs;
+    rec.targetDelayMs = targetDelayMs;
     this.chains
       .decode(stream, f)
       .catch((e: Error) => {

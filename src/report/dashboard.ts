@@ -11,12 +11,13 @@ import { dashboardHtml, type DashboardPage } from './html';
 import { detectKind, loadExperiment, loadRun, type ExperimentData, type RunData } from './load';
 import { armScale } from './palette';
 import { renderSvg, svgToPng } from './render';
-import { componentDistributionChart, componentsChart, fpsChart, latencyChart, rateChart, psnrChart, rttLossChart } from './run-charts';
+import { componentDistributionChart, componentsChart, fpsChart, latencyChart, playoutDelayChart, rateChart, psnrChart, rttLossChart } from './run-charts';
 import { escapeHtml, summaryTableHtml } from './table';
 import {
   backupEpisodes,
   componentPoints,
   fpsPerSecond,
+  playoutDelayPoints,
   freezes,
   ratePoints,
   renderedE2e,
@@ -66,6 +67,9 @@ export function runDashboard(run: RunData): DashboardPage {
   const charts: Chart[] = [];
   if (pictures.length) {
     charts.push(latencyChart(pictures, episodes, spanS), componentsChart(components, spanS), componentDistributionChart(components));
+    const delays = playoutDelayPoints(run.frames, origin);
+    if (delays.length) charts.push(playoutDelayChart(delays, episodes, spanS));
+    else notes.push('frames.csv records no jitter-buffer delays: no playout-delay chart.');
   } else {
     notes.push('No rendered picture with an end-to-end latency: latency charts omitted.');
   }

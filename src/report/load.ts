@@ -23,6 +23,10 @@ export interface FrameRecord {
   renderMs: number | null;
   e2eMs: number | null;
   components: Record<Component, number | null>;
+  /** The jitter buffer when the frame was scheduled (null when not recorded: older runs have no target). */
+  jitterEstimateMs: number | null;
+  currentDelayMs: number | null;
+  targetDelayMs: number | null;
 }
 
 export interface EventRecord {
@@ -114,7 +118,16 @@ function frameOf(r: Row): FrameRecord {
     renderMs: numOrNull(r.render_ms),
     e2eMs: numOrNull(r.e2e_ms),
     components: Object.fromEntries(COMPONENTS.map((c) => [c, numOrNull(r[c])])) as Record<Component, number | null>,
+    jitterEstimateMs: numeric(r.jitter_estimate_ms),
+    currentDelayMs: numeric(r.current_delay_ms),
+    targetDelayMs: numeric(r.target_delay_ms),
   };
+}
+
+/** An optional column's number (absent, empty or not a number: null). */
+function numeric(v: string | undefined): number | null {
+  const n = numOrNull(v);
+  return n !== null && Number.isFinite(n) ? n : null;
 }
 
 export function loadRun(dir: string): RunData {

@@ -35,6 +35,12 @@ export const RATE_SCALE: ColourScale = {
   range: ['#4E79A7', '#F28E2B', '#59A14F', '#000000', '#9C755F'],
 };
 
+/** The jitter buffer's delays (VCMTiming): estimate, the playout delay applied, and its target. */
+export const DELAY_SCALE: ColourScale = {
+  domain: ['jitter estimate', 'current delay', 'target delay'],
+  range: ['#E15759', '#4E79A7', '#000000'],
+};
+
 export const PICTURE_SHAPES = { domain: ['I', 'P'], range: ['triangle-up', 'circle'] };
 
 /** One font for the browser and the headless renderer (resvg loads DejaVu explicitly). */

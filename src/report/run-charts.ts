@@ -6,8 +6,8 @@
 import type { Chart, TopLevelSpec } from './chart';
 import { CONFIG, SCHEMA, TIME_TITLE, WIDTH } from './chart';
 import { FREEZE_MS } from '../metrics/summary';
-import { COMPONENT_SCALE, EPISODE_COLOUR, FREEZE_COLOUR, PICTURE_SHAPES, RATE_SCALE, STREAM_SCALE } from './palette';
-import type { ComponentPoint, Episode, FpsBin, Freeze, PicturePoint, RatePoint, RttLossPoint } from './transforms';
+import { COMPONENT_SCALE, DELAY_SCALE, EPISODE_COLOUR, FREEZE_COLOUR, PICTURE_SHAPES, RATE_SCALE, STREAM_SCALE } from './palette';
+import type { ComponentPoint, DelayPoint, Episode, FpsBin, Freeze, PicturePoint, RatePoint, RttLossPoint } from './transforms';
 
 /** One time axis for every chart of a run (0 … its last moment), so charts line up when stacked. */
 const timeAxis = (spanS: number) => ({ field: 't_s', type: 'quantitative' as const, title: TIME_TITLE, scale: { domain: [0, spanS], nice: false } });
@@ -110,6 +110,48 @@ export function componentDistributionChart(points: ComponentPoint[]): Chart {
     },
   };
   return { id: 'components-distribution', title, spec };
+}
+
+/** The jitter buffer's estimate, current and target delay over the run, backup episodes shaded. */
+export function playoutDelayChart(points: DelayPoint[], episodes: Episode[], spanS: number): Chart {
+  const title = 'Jitter buffer: estimate, current and target playout delay';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: {
+      text: title,
+      subtitle: [
+        'per rendered picture, when it was scheduled for decoding (VCMTiming); a delay that rises after a burst and stays up costs every later picture',
+        ...(episodes.length ? ['shaded: dual-stream backup episodes (sender state BACKUP)'] : []),
+      ],
+    },
+    width: WIDTH,
+    height: 200,
+    datasets: { delays: points, episodes },
+    layer: [
+      {
+        data: { name: 'episodes' },
+        mark: { type: 'rect', color: EPISODE_COLOUR, opacity: 0.15 },
+        encoding: { x: { field: 'start_s', type: 'quantitative' }, x2: { field: 'end_s' } },
+      },
+      {
+        data: { name: 'delays' },
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.4 },
+        encoding: {
+          x: timeAxis(spanS),
+          y: { field: 'ms', type: 'quantitative', title: 'delay (ms)' },
+          color: { field: 'series', type: 'nominal', title: 'series', scale: DELAY_SCALE, sort: DELAY_SCALE.domain },
+          tooltip: [
+            { field: 'series' },
+            { field: 'frame_id', title: 'frame' },
+            { field: 'ms', title: 'ms', format: '.1f' },
+            { field: 't_s', title: 'capture (s)', format: '.3f' },
+          ],
+        },
+      },
+    ],
+  };
+  return { id: 'playout-delay', title, spec };
 }
 
 export function rateChart(points: RatePoint[], spanS: number): Chart {

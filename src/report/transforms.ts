@@ -48,6 +48,28 @@ export function renderedPictures(frames: readonly FrameRecord[], originMs: numbe
     .sort((a, b) => a.t_s - b.t_s);
 }
 
+export interface DelayPoint {
+  frame_id: number;
+  t_s: number;
+  series: 'jitter estimate' | 'current delay' | 'target delay';
+  ms: number;
+}
+
+/**
+ * The jitter buffer over the run: per rendered picture (at its capture time), the jitter
+ * estimate, the current playout delay and its target when the picture was scheduled.
+ */
+export function playoutDelayPoints(frames: readonly FrameRecord[], originMs: number): DelayPoint[] {
+  const out: DelayPoint[] = [];
+  for (const f of frames) {
+    if (!f.rendered) continue;
+    const t_s = seconds(f.captureMs, originMs);
+    const series: [DelayPoint['series'], number | null][] = [['jitter estimate', f.jitterEstimateMs], ['current delay', f.currentDelayMs], ['target delay', f.targetDelayMs]];
+    for (const [s, ms] of series) if (ms !== null) out.push({ frame_id: f.frameId, t_s, series: s, ms });
+  }
+  return out.sort((a, b) => a.t_s - b.t_s);
+}
+
 export interface ComponentPoint {
   frame_id: number;
   t_s: number;

@@ -31,7 +31,10 @@ export interface DroppedFrameEvent {
   reason: string;
 }
 
-/** An encoded frame's packets have all left the pacer (`complete`), or the sender stopped first. */
+/**
+ * An encoded frame's packets have all left the pacer (`complete`), or some never will:
+ * the sender stopped first, or they were flushed for a newer key frame.
+ */
 export interface PacedFrameEvent {
   kind: 'paced';
   frameId: number;
@@ -41,6 +44,8 @@ export interface PacedFrameEvent {
   firstSentMs: number | null;
   lastSentMs: number | null;
   complete: boolean;
+  /** Why packets stayed behind (when not complete). */
+  unsent: 'stopped' | 'flushed' | null;
 }
 
 export type SenderFrameEvent = EncodedFrameEvent | DroppedFrameEvent | PacedFrameEvent;

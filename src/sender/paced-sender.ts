@@ -38,6 +38,7 @@ interface Queued {
 /** A frame in the pacer: reported (onFramePaced) when its last packet left, or when the sender stops. */
 interface OutgoingFrame {
   event: PacedFrameEvent;
+  key: boolean;
   remaining: number;
 }
 
@@ -102,6 +103,8 @@ export class PacedSender {
   readonly retransmissionLimiter: RateLimiter;
   /** Every packet as it leaves, media, retransmission or probe (the rate controller's OnSentPacket). */
   onPacketSent: ((p: { transportSeq: number; sendTimeMs: number; sizeBytes: number }) => void) | null = null;
+  /** Packets dropped unsent by key-frame flushing. */
+  packetsFlushed = 0;
   /** Padding bytes sent in probe clusters (the media a cluster carries is counted as media). */
   probePaddingBytesSent = 0;
   /** RTP timestamp of the last media packet: padding carries it (RFC 3550 leaves it to us; libwebrtc does this). */
@@ -147,7 +150,8 @@ export class PacedSender {
     const headerBytes = rtpHeaderSize(headerExt);
     const payloads = packetizeH264(au, this.o.mtu - headerBytes);
     const out: OutgoingFrame = {
-      event: { kind: 'paced', frameId: frame.frameId, stream: kind, packets: payloads.length, enqueueMs: now, firstSentMs: null, lastSentMs: null, complete: false },
+      event: { kind: 'paced', frameId: frame.frameId, stream: kind, packets: payloads.length, enqueueMs: now, firstSentMs: null, lastSentMs: null, complete: false, unsent: null },
+      key: frame.key,
       remaining: payloads.length,
     };
     this.inPacer.add(out);
@@ -343,8 +347,30 @@ export class PacedSender {
     this.stopped = true;
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
-    for (const f of this.inPacer) this.o.onFramePaced(f.event);
+    for (const f of this.inPacer) this.o.onFramePaced({ ...f.event, unsent: 'stopped' });
     this.inPacer.clear();
+  }
+
+  /**
+   * libwebrtc's key-frame flushing (PacingController::EnqueuePacket with keyframe_flushing_):
+   * before the first packet of a key frame of `kind` is queued, every queued packet of that
+   * stream (media and retransmissions) is dropped, so the key frame is not stuck behind
+   * pictures the receiver can no longer use — unless key-frame packets are queued already.
+   * Frames that lose packets are reported (complete: false, flushed). Returns the packets dropped.
+   */
+  flushStream(kind: StreamKind): number {
+    const st = this.stream(kind);
+    const queued = (q: Queued) => q.stream === st;
+    let keyQueued = false;
+    for (const f of this.inPacer) if (f.event.stream === kind && f.key && f.remaining > 0) keyQueued = true;
+    if (keyQueued) return 0;
+    const removed = this.pacer.remove(queued, this.o.clock.now());
+    for (const q of removed) {
+      if (!q.frame || !this.inPacer.delete(q.frame)) continue;
+      this.o.onFramePaced({ ...q.frame.event, unsent: 'flushed' });
+    }
+    this.packetsFlushed += removed.length;
+    return removed.length;
   }
 
   private stream(kind: StreamKind): StreamState {

@@ -162,6 +162,19 @@ class Fifo<E> {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
+  /** Takes out every element `drop` selects, keeping the order of the rest; returns them. */
+  removeWhere(drop: (e: E) => boolean): E[] {
+    const kept: E[] = [];
+    const removed: E[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const e = this.items[i] as E;
+      (drop(e) ? removed : kept).push(e);
+    }
+    this.items = kept;
+    this.head = 0;
+    return removed;
+  }
+
   shift(): E | undefined {
     if (this.head >= this.items.length) return undefined;
     const e = this.items[this.head];
@@ -276,6 +289,29 @@ export class Pacer<T> {
     this.queues[level]!.push({ item, sizeBytes, enqueueTimeMs: now });
     this.packets++;
     this.bytes += sizeBytes;
+  }
+
+  /**
+   * Takes queued packets out unsent (PrioritizedPacketQueue::RemovePacketsForSsrc, which
+   * PacingController's key-frame flushing uses): every packet `drop` selects, any priority.
+   * Returns them, in priority then queue order.
+   */
+  remove(drop: (item: T) => boolean, nowMs: number): T[] {
+    this.updateQueueTime(this.clampNow(nowMs));
+    const out: T[] = [];
+    for (const q of this.queues) {
+      for (const p of q.removeWhere((e) => drop(e.item))) {
+        this.packets--;
+        this.bytes -= p.sizeBytes;
+        this.queueTimeSumMs -= this.queueTimeUpdateMs - p.enqueueTimeMs;
+        out.push(p.item);
+      }
+    }
+    if (this.packets === 0) {
+      this.bytes = 0;
+      this.queueTimeSumMs = 0;
+    }
+    return out;
   }
 
   /**

@@ -97,6 +97,7 @@ export class SendSession {
       retransmission_bytes_sent: paced.retransmissionBytesSent,
       retransmissions_rate_limited: paced.retransmissionsRateLimited,
       probe_padding_bytes_sent: paced.probePaddingBytesSent,
+      packets_flushed: paced.packetsFlushed,
       ...Object.fromEntries(
         this.o.streams.flatMap((k) => [
           [`${k}_packets_sent`, paced.counters(k).packetsSent],

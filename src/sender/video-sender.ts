@@ -95,7 +95,7 @@ export class VideoSender {
       endRule: o.backupEnd,
       onTransition: (t) => {
         o.onEvent({ time_ms: t.timeMs, event: 'transition', from_state: t.from, to_state: t.to, frame_id: t.frameId, cause: t.cause });
-        if (t.from === 'BACKUP' && t.to === 'NORMAL') this.backup?.onEpisodeEnd();
+        if (t.from === 'BACKUP') this.backup?.onEpisodeEnd();
       },
     });
   }
@@ -195,6 +195,7 @@ export class VideoSender {
     const refDelta = pic.key || this.lastPrimaryId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastPrimaryId);
     this.lastPrimaryId = cap.frameId;
     const pts = this.rtpTimestampAt(cap.captureMs);
+    if (plan.flush && pic.key) this.paced.flushStream('primary');
     this.paced.enqueueFrame('primary', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, pts);
     this.backup?.onPrimaryEncoded(cap.frameId, pic.data, pts, !this.stopped && this.machine.scheduledKeyDue(cap.frameId + 1));
   }

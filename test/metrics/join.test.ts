@@ -12,6 +12,7 @@ const receiver = {
   frame_id: '7', stream: 'primary', frame_type: 'P', size_bytes: '5000', packets: '5', duplicates: '1',
   first_recv_ms: '1507', last_recv_ms: '1517', complete_ms: '1517', decode_start_ms: '1540', decode_end_ms: '1543',
   render_ms: '1560', rendered: '1', not_rendered_reason: '', jitter_estimate_ms: '12', current_delay_ms: '30',
+  target_delay_ms: '41', jitter_frame_delay_ms: '-3.5',
 };
 
 test('join moves receiver times onto the sender clock and splits e2e into components along the last packet', () => {
@@ -23,6 +24,8 @@ test('join moves receiver times onto the sender clock and splits e2e into compon
   assert.equal(row.jitter_ms, 23); // 1040 − 1017
   assert.equal(row.decode_ms, 3);
   assert.equal(row.render_wait_ms, 17);
+  // The jitter buffer's state and input are not times: never shifted by the clock offset.
+  assert.deepEqual([row.jitter_estimate_ms, row.current_delay_ms, row.target_delay_ms, row.jitter_frame_delay_ms], [12, 30, 41, -3.5]);
   assert.equal(row.e2e_ms, 60); // 1060 − 1000 = 6 + 9 + 2 + 23 + 3 + 17
   assert.equal(row.received_packets, 5);
   assert.equal(row.duplicates, 1);

@@ -14,7 +14,7 @@ import { QUALITY_COLUMNS } from '../../src/metrics/rows';
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'loopback-experiment');
 const SCALE = 2;
 
-const RUN_CHARTS = ['latency', 'components', 'components-distribution', 'bitrate', 'rtt-loss', 'fps'];
+const RUN_CHARTS = ['latency', 'components', 'components-distribution', 'playout-delay', 'bitrate', 'rtt-loss', 'fps'];
 const EXPERIMENT_CHARTS = ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'backup-bytes'];
 
 /** Width and height from a PNG's signature and IHDR chunk (the first chunk, by the spec). */

@@ -7,6 +7,7 @@ import {
   ecdf,
   fpsPerSecond,
   freezes,
+  playoutDelayPoints,
   ratePoints,
   renderedPictures,
   timeOrigin,
@@ -26,6 +27,9 @@ function frame(over: Partial<FrameRecord>): FrameRecord {
     renderMs: 1100,
     e2eMs: 100,
     components: { encode_ms: 10, pacer_ms: 20, network_ms: 5, jitter_ms: 40, decode_ms: 5, render_wait_ms: 20 },
+    jitterEstimateMs: null,
+    currentDelayMs: null,
+    targetDelayMs: null,
     ...over,
   };
 }
@@ -170,4 +174,17 @@ test('armCdfPoints pools the cells of an arm within a trace family', () => {
   assert.deepEqual(curve('dual', '4g'), [[10, 0.25], [20, 0.5], [30, 0.75], [40, 1]]);
   assert.deepEqual(curve('dual', 'wifi'), [[5, 1]]);
   assert.deepEqual(curve('single', '4g'), [[50, 1]]);
+});
+
+test('playout-delay points: the recorded delays of rendered pictures only, at capture time', () => {
+  const frames = [
+    frame({ frameId: 0, captureMs: 1000, jitterEstimateMs: 20, currentDelayMs: 40, targetDelayMs: 45 }),
+    frame({ frameId: 1, captureMs: 1033, rendered: false, jitterEstimateMs: 99, currentDelayMs: 99, targetDelayMs: 99 }),
+    // An older run: no target column.
+    frame({ frameId: 2, captureMs: 1066, jitterEstimateMs: 21, currentDelayMs: 41 }),
+  ];
+  assert.deepEqual(
+    playoutDelayPoints(frames, 1000).map((p) => `${p.frame_id}@${p.t_s}:${p.series}=${p.ms}`),
+    ['0@0:jitter estimate=20', '0@0:current delay=40', '0@0:target delay=45', '2@0.066:jitter estimate=21', '2@0.066:current delay=41'],
+  );
 });

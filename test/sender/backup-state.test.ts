@@ -55,15 +55,26 @@ describe('dual-stream encoder state machine', () => {
     assert.match(log.at(-1)!.cause, /timeout/);
   });
 
-  it('a new I-frame due while a backup is active supersedes the episode', () => {
+  it('an I-frame the receiver asks for (PLI) gets no backup, and ends an active episode', () => {
     const { m, log } = machine();
     m.planFrame(60, 1000);
     m.requestKeyFrame('receiver request (PLI)');
-    assert.deepEqual(m.planFrame(61, 1033), { primaryKey: true, backup: 'start' });
-    assert.equal(m.episodeFrameId, 61);
+    assert.deepEqual(m.planFrame(61, 1033), { primaryKey: true, backup: 'none', flush: true });
+    assert.equal(m.state, 'NORMAL');
+    assert.equal(m.episodeFrameId, null);
     assert.equal(log.at(-2)!.from, 'BACKUP');
     assert.match(log.at(-2)!.cause, /receiver request.*while a backup episode was active/);
+    assert.match(log.at(-1)!.cause, /no backup for an I-frame the receiver asked for/);
     assert.equal(m.onFeedback('iframe-complete', 60, 1100), false, 'the superseded I-frame no longer ends anything');
+    assert.deepEqual(m.planFrame(62, 1066), { primaryKey: false, backup: 'none' });
+  });
+
+  it('a scheduled I-frame due while a backup is active supersedes the episode with a new one', () => {
+    const { m, log } = machine();
+    m.planFrame(60, 1000);
+    assert.deepEqual(m.planFrame(120, 1400), { primaryKey: true, backup: 'start' });
+    assert.equal(m.episodeFrameId, 120);
+    assert.match(log.at(-2)!.cause, /scheduled.*while a backup episode was active/);
   });
 
   it('single stream: I-frames without backup, back to NORMAL at once', () => {
@@ -71,6 +82,9 @@ describe('dual-stream encoder state machine', () => {
     assert.deepEqual(m.planFrame(0, 0), { primaryKey: true, backup: 'none' });
     assert.deepEqual(m.planFrame(60, 2000), { primaryKey: true, backup: 'none' });
     assert.deepEqual(path(), ['NORMAL>IFRAME_DUE@0', 'IFRAME_DUE>NORMAL@0', 'NORMAL>IFRAME_DUE@60', 'IFRAME_DUE>NORMAL@60']);
+    // Only an I-frame the receiver asked for flushes the queue ahead of it.
+    m.requestKeyFrame('receiver request (PLI)');
+    assert.deepEqual(m.planFrame(70, 2333), { primaryKey: true, backup: 'none', flush: true });
   });
 
   it('an episode that cannot run is abandoned with its cause', () => {

@@ -219,7 +219,7 @@ describe('PacedSender: sizes on the wire', () => {
     await time.runUntil(100);
     // The frame's own event: every packet left, first and last on the wire.
     assert.equal(pacedFrames.length, 1);
-    assert.deepEqual({ ...pacedFrames[0], firstSentMs: null, lastSentMs: null }, { kind: 'paced', frameId: 0, stream: 'primary', packets: rtpBytes.length, enqueueMs: 0, firstSentMs: null, lastSentMs: null, complete: true });
+    assert.deepEqual({ ...pacedFrames[0], firstSentMs: null, lastSentMs: null }, { kind: 'paced', frameId: 0, stream: 'primary', packets: rtpBytes.length, enqueueMs: 0, firstSentMs: null, lastSentMs: null, complete: true, unsent: null });
     assert.ok(pacedFrames[0].firstSentMs === 0 && pacedFrames[0].lastSentMs! > 0 && pacedFrames[0].lastSentMs! < 100);
     paced.sendProbeCluster({ id: 1, targetBps: 2_000_000, minPackets: 5, minBytes: 3750 });
     await time.runUntil(200);
@@ -228,5 +228,26 @@ describe('PacedSender: sizes on the wire', () => {
     // The sent rate (network.csv's sent_bps) counts the same sizes; the counters stay RTP bytes.
     assert.equal(paced.sentBitrateBps(200), (reported.reduce((a, b) => a + b, 0) * 8 * 1000) / 1000);
     assert.equal(paced.counters('primary').bytesSent + paced.probePaddingBytesSent, rtpBytes.reduce((a, b) => a + b, 0));
+  });
+});
+
+describe('PacedSender: key-frame flushing', () => {
+  it('drops the queued packets of the stream before a key frame, reports the frames flushed, and never flushes a queued key frame', async () => {
+    const time = new SimTime(0);
+    const frames: PacedFrameEvent[] = [];
+    const paced = new PacedSender({ clock: time, timer: time, mtu: 1200, initialRateBps: 200_000, send: (b) => b.length, onFramePaced: (f) => frames.push(f) });
+    paced.addStream({ kind: 'primary', ssrc: SSRC, payloadType: 96 });
+    // Three 12 kB P-frames at 200 kbit/s × 2.5: far more than 100 ms of queue.
+    for (let id = 0; id < 3; id++) paced.enqueueFrame('primary', accessUnit(12_000, id), { frameId: id, start: true, end: true, key: false, refDelta: 1 }, id * 3000);
+    await time.runUntil(50);
+    const flushed = paced.flushStream('primary');
+    assert.ok(flushed > 15, `${flushed} packets flushed`);
+    assert.equal(paced.packetsFlushed, flushed);
+    assert.deepEqual(frames.map((f) => [f.frameId, f.complete, f.unsent]), [[0, false, 'flushed'], [1, false, 'flushed'], [2, false, 'flushed']].slice(frames.length === 3 ? 0 : 1));
+    paced.enqueueFrame('primary', accessUnit(20_000, 3), { frameId: 3, start: true, end: true, key: true, refDelta: 0 }, 9000);
+    assert.equal(paced.flushStream('primary'), 0, 'a key frame is queued: nothing flushed');
+    await time.runUntil(2000);
+    assert.deepEqual(frames.at(-1), { ...frames.at(-1)!, frameId: 3, complete: true, unsent: null });
+    paced.stop();
   });
 });

@@ -413,3 +413,26 @@ describe('Pacer queue state and nextProcessTimeMs', () => {
     assert.equal(pacer.process(105).length, 1);
   });
 });
+
+describe('Pacer remove (key-frame flushing)', () => {
+  it('takes the selected packets out of every class, keeps the order and the books of the rest', () => {
+    const p = new Pacer<string>(1_000_000);
+    p.enqueue('v1', 1000, 'video', 0);
+    p.enqueue('b1', 500, 'backup', 10);
+    p.enqueue('v2', 1000, 'video', 20);
+    p.enqueue('r1', 800, 'retransmission', 30);
+    p.enqueue('v3', 1000, 'video', 40);
+    const removed = p.remove((x) => x === 'v1' || x === 'v2' || x === 'r1', 50);
+    assert.deepEqual(removed, ['r1', 'v1', 'v2']);
+    assert.equal(p.queuedPackets, 2);
+    assert.equal(p.queuedBytes, 1500);
+    // The two left waited 40 and 10 ms at t = 50.
+    assert.equal(p.averageQueueTimeMs(50), 25);
+    assert.equal(p.oldestEnqueueTimeMs(), 10);
+    const out: string[] = [];
+    for (let t = 50; p.queuedPackets > 0; t += 5) out.push(...p.process(t));
+    assert.deepEqual(out, ['b1', 'v3']);
+    assert.deepEqual(p.remove(() => true, 100), []);
+    assert.equal(p.averageQueueTimeMs(100), 0);
+  });
+});

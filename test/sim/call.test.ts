@@ -155,6 +155,9 @@ describe('a call on simulated time (sessions ↔ simulated link)', { timeout: 12
           if (p < m) assert.ok(gap > frameMs, `episode ${n}: primary ${p} ${gap.toFixed(1)} ms behind its backup twin, yet no caught-up`);
           else assert.ok(gap <= frameMs, `episode ${n}: caught up at ${m}, ${gap.toFixed(1)} ms behind`);
         }
+        // The I-frame never fed the jitter estimator: the backup P, complete first, did.
+        assert.equal(version('primary', n)!.jitter_frame_delay_ms, '', `I-frame ${n} fed the estimator`);
+        assert.equal(typeof version('backup', n)!.jitter_frame_delay_ms, 'number');
         // No late primary frame was shown: every picture of the episode up to m came from the backup.
         for (let p = n; p < m; p++) assert.equal(version('backup', p)!.rendered, 1, `episode ${n}: picture ${p} from the backup`);
       }
