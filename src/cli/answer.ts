@@ -71,13 +71,13 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     const kinds: StreamKind[] = ['primary', 'backup'];
     const streams = new Map<number, StreamKind>(media.ssrcs.map((ssrc, i) => [ssrc, kinds[i] ?? 'primary']));
     const out = (files = new ReceiverFiles(outDir));
-    const encoder = (offered as MediaDescription | null)?.encoder;
+    const described = offered as MediaDescription | null;
     let recordStartMs: number | null = null;
     const record = (frame: VideoFrame, renderMs: number) => {
       if (!o.recordTo) return;
       recordStartMs ??= renderMs;
       const t = renderMs - recordStartMs;
-      recorder ??= createRecorder(o.recordTo, frame.width, frame.height, encoder?.fps ?? 30);
+      recorder ??= createRecorder(o.recordTo, frame.width, frame.height, described?.encoder.fps ?? 30);
       void recorder.then((r) => r.write(frame, t));
     };
     const event = (row: ReceiverEventRow) => {
@@ -104,7 +104,8 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       timer: realTimer,
       streams,
       playoutDelayMs: o.playoutDelay,
-      encoder,
+      encoder: described?.encoder,
+      keyint: described?.keyint,
       render: (frame, _id, renderMs) => record(frame, renderMs),
       onFrameSettled: (f) => out.onFrameSettled(f),
       onEvent: event,

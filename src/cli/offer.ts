@@ -1,8 +1,7 @@
 /**
- * `testbed offer`: the sending peer, as option mapping. Opens the file (so bad input fails
- * before any network work), signals and connects (PeerRun), then a VideoSender inside a
- * SendSession streams in real time until the end of the file / --duration / SIGINT / the
- * peer vanishing; the CSVs and metadata are always left complete and closed.
+ * `testbed offer`, the sending peer, as option mapping: the file opened first (bad input fails
+ * before any network work), PeerRun connects, a VideoSender in a SendSession streams in real
+ * time until the end / --duration / SIGINT / the peer vanishing; CSVs and metadata always closed.
  */
 import { monotonicClock, realTimer } from '../clock';
 import type { EncoderConfig } from '../media/codec';
@@ -69,7 +68,6 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
   const plain: EncoderConfig = { width: source.width, height: source.height, fps: source.fps, bitrateBps: o.bitrate, vbvBufferMs: o.vbvBufferMs, preset: o.preset, tune: o.tune };
   const backupEncoder = backupEncoderConfig(plain, { bitrateBps: o.backupBitrate, crf: o.backupCrf });
-
   const run = new PeerRun('sender', o, outDir, clock, log);
   const { peer, signaling, meta } = run;
   run.stopped.then(() => source.stop());
@@ -81,7 +79,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     await run.connect(async () => {
       await signaling.connect('offer', o.connectTimeout * 1000);
       const sdp = await peer.createOffer(o.mode === 'dual' ? 2 : 1);
-      await signaling.send({ type: 'offer', sdp, info: run.self, media: { mode: o.mode, backupReference: o.backupReference, encoder: backupEncoder } });
+      await signaling.send({ type: 'offer', sdp, info: run.self, media: { mode: o.mode, backupReference: o.backupReference, encoder: backupEncoder, keyint: o.intraRefresh ? 0 : o.keyint } });
       const answer = await signaling.receive(o.connectTimeout * 1000);
       if (answer.type !== 'answer') throw new UsageError(`expected an answer from the peer, got '${answer.type}'`, 1);
       meta.peer = answer.info;

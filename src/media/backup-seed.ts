@@ -52,14 +52,23 @@ export async function seedDecoder(
   expectedHash: number,
   codecs: Codecs = x264Codecs,
 ): Promise<ReceiverSeed> {
+  return checkSeed(await buildReceiverSeed(config, picture, pts, codecs), expectedHash);
+}
+
+/** The receiver's seed built ahead of the backup frame that names it (the hash is checked when it comes). */
+export async function buildReceiverSeed(config: EncoderConfig, picture: VideoFrame, pts: number, codecs: Codecs = x264Codecs): Promise<ReceiverSeed> {
   const encoder = codecs.openEncoder(config);
   const idr = await encoder.encode(copyFrame(picture), pts, true);
-  const hash = seedHash(idr.data);
-  if (hash !== expectedHash >>> 0) {
-    throw new MediaError(`backup seed mismatch: built ${hash.toString(16)}, sender announced ${(expectedHash >>> 0).toString(16)}`);
-  }
   const decoder = codecs.openDecoder();
   const pics = await decoder.decode(idr.data, pts);
   if (pics.length !== 1) throw new MediaError('the seed IDR did not decode to one picture');
-  return { decoder, hash, reconstruction: pics[0] };
+  return { decoder, hash: seedHash(idr.data), reconstruction: pics[0] };
+}
+
+/** The seed itself when its hash is the sender's; throws otherwise. */
+export function checkSeed(seed: ReceiverSeed, expectedHash: number): ReceiverSeed {
+  if (seed.hash !== expectedHash >>> 0) {
+    throw new MediaError(`backup seed mismatch: built ${seed.hash.toString(16)}, sender announced ${(expectedHash >>> 0).toString(16)}`);
+  }
+  return seed;
 }

@@ -29,6 +29,8 @@ export interface VideoReceiverOptions {
   streams: Map<number, StreamKind>;
   /** The sender's backup encoder parameters, needed to build shared-reference seeds. */
   encoder?: EncoderConfig;
+  /** The sender's scheduled I-frame interval, if known: seeds are then built ahead. */
+  keyint?: number;
   /** Hands a rendered picture on (the recorder); called in render order, once per picture. */
   render: RenderOutput;
   /** Called once per frame when it settled (rendered or not). */
@@ -69,7 +71,7 @@ export class VideoReceiver {
   constructor(private readonly o: VideoReceiverOptions) {
     const dual = [...o.streams.values()].includes('backup');
     this.scheduler = new DecodeScheduler({ startMs: o.clock.now(), dual, playoutDelayMs: o.playoutDelayMs });
-    this.chains = new DecodeChains(o.codecs ?? x264Codecs, o.encoder, (frameId, detail) => this.event('seed-built', 'backup', frameId, detail));
+    this.chains = new DecodeChains(o.codecs ?? x264Codecs, o.encoder, (frameId, detail) => this.event('seed-built', 'backup', frameId, detail), o.keyint);
     this.renderer = new Renderer(o.clock, o.timer, o.render);
   }
 

@@ -12,6 +12,25 @@ import type { ComponentPoint, DelayPoint, Episode, FpsBin, Freeze, PicturePoint,
 /** One time axis for every chart of a run (0 … its last moment), so charts line up when stacked. */
 const timeAxis = (spanS: number) => ({ field: 't_s', type: 'quantitative' as const, title: TIME_TITLE, scale: { domain: [0, spanS], nice: false } });
 
+/** The subtitle line that says what the shaded bands are, when there are any. */
+const episodeNote = (episodes: Episode[]) => (episodes.length ? ['shaded: dual-stream backup episodes (sender state BACKUP)'] : []);
+
+/** Shaded backup episodes spanning the plot height (a rect with x/x2 and no y), from the `episodes` dataset. */
+const episodeBands = {
+  data: { name: 'episodes' },
+  mark: { type: 'rect' as const, color: EPISODE_COLOUR, opacity: 0.15 },
+  encoding: {
+    x: { field: 'start_s', type: 'quantitative' as const },
+    x2: { field: 'end_s' },
+    tooltip: [
+      { field: 'frame_id', title: 'backup episode of I-frame' },
+      { field: 'start_s', title: 'start (s)', format: '.3f' },
+      { field: 'end_s', title: 'end (s)', format: '.3f' },
+      { field: 'end_cause', title: 'ended by' },
+    ],
+  },
+};
+
 export function latencyChart(pictures: PicturePoint[], episodes: Episode[], spanS: number): Chart {
   const title = 'End-to-end latency per picture';
   const spec: TopLevelSpec = {
@@ -21,28 +40,14 @@ export function latencyChart(pictures: PicturePoint[], episodes: Episode[], span
       text: title,
       subtitle: [
         'capture → render of each rendered picture; triangles: I-pictures; colour: the stream it was rendered from',
-        ...(episodes.length ? ['shaded: dual-stream backup episodes (sender state BACKUP)'] : []),
+        ...episodeNote(episodes),
       ],
     },
     width: WIDTH,
     height: 260,
     datasets: { pictures, episodes },
     layer: [
-      // Shaded backup episodes spanning the plot height (a rect with x/x2 and no y).
-      {
-        data: { name: 'episodes' },
-        mark: { type: 'rect', color: EPISODE_COLOUR, opacity: 0.15 },
-        encoding: {
-          x: { field: 'start_s', type: 'quantitative' },
-          x2: { field: 'end_s' },
-          tooltip: [
-            { field: 'frame_id', title: 'backup episode of I-frame' },
-            { field: 'start_s', title: 'start (s)', format: '.3f' },
-            { field: 'end_s', title: 'end (s)', format: '.3f' },
-            { field: 'end_cause', title: 'ended by' },
-          ],
-        },
-      },
+      episodeBands,
       {
         data: { name: 'pictures' },
         mark: { type: 'point', filled: true, opacity: 0.85 },
@@ -122,18 +127,14 @@ export function playoutDelayChart(points: DelayPoint[], episodes: Episode[], spa
       text: title,
       subtitle: [
         'per rendered picture, when it was scheduled for decoding (VCMTiming); a delay that rises after a burst and stays up costs every later picture',
-        ...(episodes.length ? ['shaded: dual-stream backup episodes (sender state BACKUP)'] : []),
+        ...episodeNote(episodes),
       ],
     },
     width: WIDTH,
     height: 200,
     datasets: { delays: points, episodes },
     layer: [
-      {
-        data: { name: 'episodes' },
-        mark: { type: 'rect', color: EPISODE_COLOUR, opacity: 0.15 },
-        encoding: { x: { field: 'start_s', type: 'quantitative' }, x2: { field: 'end_s' } },
-      },
+      episodeBands,
       {
         data: { name: 'delays' },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.4 },

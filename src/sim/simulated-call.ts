@@ -165,6 +165,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     codecs,
     streams,
     encoder: backupEncoder,
+    keyint: o.keyint,
     playoutDelayMs: o.playoutDelayMs,
     render: (frame, frameId) => {
       if (o.psnr) out.psnrDb.set(frameId, psnrOf(frame, o.pictures[frameId % o.pictures.length]).psnr);

@@ -18,6 +18,8 @@ export interface MediaDescription {
   mode: 'single' | 'dual';
   backupReference: 'episodic' | 'shared';
   encoder: EncoderConfig;
+  /** Scheduled I-frames every this many pictures (0: none); absent from older peers. */
+  keyint?: number;
 }
 
 export type SignalMessage =

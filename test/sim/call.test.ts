@@ -126,6 +126,8 @@ describe('a call on simulated time (sessions ↔ simulated link)', { timeout: 12
           assert.notEqual(primary.decode_end_ms, '', `picture ${n}: the I-frame is decoded as a reference`);
           assert.equal(primary.not_rendered_reason, 'superseded');
           assert.ok(Number(backup.e2e_ms) < Number(primary.complete_ms) - primary.capture_ms, `picture ${n}: shown before its I-frame was complete`);
+          // The receiver built the seed ahead, from the picture before the I-frame, as the sender did.
+          assert.ok(r.receiverEvents.some((e) => e.event === 'seed-built' && e.frame_id === n && e.detail === `from primary picture ${n - 1} (built ahead), hash ${e.detail.split('hash ')[1]}`), `seed for ${n} built ahead`);
           const fb = r.receiverEvents.find((e) => e.event === 'feedback-sent' && e.frame_id === n && detail.test(e.detail));
           assert.ok(fb, `${rule} feedback for I-frame ${n}`);
           const end = r.senderEvents.find((e) => e.from_state === 'BACKUP' && e.to_state === 'NORMAL' && e.frame_id === n);
