@@ -12,7 +12,8 @@ import { detectKind, loadExperiment, loadRun, type ExperimentData, type RunData 
 import { armScale } from './palette';
 import { renderSvg, svgToPng } from './render';
 import { componentDistributionChart, componentsChart, fpsChart, latencyChart, playoutDelayChart, rateChart, psnrChart, rttLossChart } from './run-charts';
-import { escapeHtml, summaryTableHtml } from './table';
+import { compareArms } from '../metrics/compare';
+import { comparisonTableHtml, escapeHtml, summaryTableHtml } from './table';
 import {
   backupEpisodes,
   componentPoints,
@@ -133,7 +134,20 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
   if (exp.missing.length) notes.push(`No frames.csv (failed or not run): ${exp.missing.join(', ')} — left out of the latency distribution.`);
   const psnrKnown = exp.rows.some((r) => r.values.psnr_db !== null);
   notes.push(psnrKnown ? 'PSNR: per-cell means are psnr_db in the table; each cell’s dashboard has its per-picture series (quality.csv).' : 'PSNR: not measured in this experiment.');
-  const links = [...cellLinks].map(([cell, href]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(cell)}</a></li>`).join('');
+  const sections = [
+    { title: 'Summary (summary.csv)', html: summaryTableHtml(exp.rows, cellLinks) },
+    { title: 'Cell dashboards', html: `<ul>${[...cellLinks].map(([cell, href]) => `<li><a href="${escapeHtml(href)}">${escapeHtml(cell)}</a></li>`).join('')}</ul>` },
+  ];
+  // Against a baseline with intervals (`testbed compare`): 'single' when the experiment has it, else the first arm.
+  if (arms.domain.length > 1) {
+    const baseline = arms.domain.includes('single') ? 'single' : arms.domain[0];
+    const records = exp.rows.map((r) => ({
+      ...Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v === null ? '' : String(v)])),
+      arm: r.arm,
+      trace: r.trace,
+    }));
+    sections.unshift({ title: `Against ${baseline} (paired, bootstrap 95 % intervals)`, html: comparisonTableHtml(compareArms(records, baseline, { resamples: 2000 }), baseline) });
+  }
   return {
     title: `Experiment ${exp.name}`,
     facts: [
@@ -144,10 +158,7 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
     ],
     notes,
     charts,
-    sections: [
-      { title: 'Summary (summary.csv)', html: summaryTableHtml(exp.rows, cellLinks) },
-      { title: 'Cell dashboards', html: `<ul>${links}</ul>` },
-    ],
+    sections,
   };
 }
 

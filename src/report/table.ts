@@ -3,6 +3,7 @@
  * highlighted among the cells that ran the same trace (comparing arms under equal
  * conditions: a cell on an easy trace would otherwise win every column).
  */
+import type { MetricComparison } from '../metrics/compare';
 import { EXPERIMENT_SUMMARY_COLUMNS } from '../metrics/rows';
 import type { ExperimentRecord } from './load';
 
@@ -91,4 +92,28 @@ export function summaryTableHtml(rows: readonly ExperimentRecord[], cellLinks: R
     `Lowest is best for ${rules('lowest')}; highest is best for ${rules('highest')}; other columns are not ranked.`;
   // The rule sits above the table, not in a <caption>: a caption is as wide as the table and scrolls away with it.
   return `<p class="table-rule">${escapeHtml(caption)}</p>\n<table class="summary">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/** Each arm against the baseline (`testbed compare`'s figures): ratio of means and mean difference with 95 % intervals. */
+export function comparisonTableHtml(results: readonly MetricComparison[], baseline: string): string {
+  const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const metrics = [...new Map(results.map((r) => [r.metric.key, r.metric])).values()];
+  const arms = [...new Set(results.map((r) => r.arm))];
+  const head = `<th>arm</th><th>pairs</th>${metrics.map((m) => `<th>${escapeHtml(m.label)}</th>`).join('')}`;
+  const body = arms
+    .map((arm) => {
+      const rs = results.filter((r) => r.arm === arm);
+      const cells = metrics.map((m) => {
+        const r = rs.find((x) => x.metric.key === m.key);
+        if (!r || r.pairs === 0) return '<td class="num">–</td>';
+        const ratio = r.ratio ? `${f(r.ratio.value, 2)}× [${f(r.ratio.low, 2)}, ${f(r.ratio.high, 2)}]` : '–';
+        return `<td class="num" title="mean difference ${f(r.difference.value, 1)} [${f(r.difference.low, 1)}, ${f(r.difference.high, 1)}]">${ratio}<br>${f(r.armMean, 1)} vs ${f(r.baselineMean, 1)}</td>`;
+      });
+      return `<tr><td>${escapeHtml(arm)}</td><td class="num">${Math.max(0, ...rs.map((r) => r.pairs))}</td>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  const rule =
+    `Each arm against ${baseline}: cells of one trace and repetition are paired (they share a seed); ` +
+    `ratio of the means with its bootstrap 95 % interval, then the two means. Hover a cell for the mean paired difference.`;
+  return `<p class="table-rule">${escapeHtml(rule)}</p>\n<table class="summary">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExperimentRecord } from '../../src/report/load';
-import { bestCells, summaryTableHtml } from '../../src/report/table';
+import { bestCells, comparisonTableHtml, summaryTableHtml } from '../../src/report/table';
+import { compareArms, COMPARE_METRICS } from '../../src/metrics/compare';
 import { hoistDatasets } from '../../src/report/html';
 import { armScale, STREAM_SCALE } from '../../src/report/palette';
 import type { Chart } from '../../src/report/chart';
@@ -68,4 +69,15 @@ test('hoistDatasets stores a data set shared by two charts once', () => {
   assert.deepEqual(h.charts[0].datasets, { pts: 0, other: 1 });
   assert.deepEqual(h.charts[1].datasets, { same: 0 });
   assert.ok(!('datasets' in h.charts[0].spec));
+});
+
+test('the comparison table: one row per arm, the ratio with its interval and both means per metric, escaped', () => {
+  const rows = [0, 1, 2].flatMap((rep) => [
+    { arm: 'single', trace: '4g-1', repetition: String(rep), e2e_p50_ms: String(100 + rep) },
+    { arm: 'dual<x>', trace: '4g-1', repetition: String(rep), e2e_p50_ms: String(80 + rep) },
+  ]);
+  const html = comparisonTableHtml(compareArms(rows, 'single', { metrics: [COMPARE_METRICS[0]], resamples: 200 }), 'single');
+  assert.match(html, /<td>dual&lt;x&gt;<\/td><td class="num">3<\/td>/);
+  assert.match(html, /0\.80× \[0\.80, 0\.80\]<br>81\.0 vs 101\.0/);
+  assert.match(html, /Each arm against single/);
 });
