@@ -12,12 +12,15 @@ export function addCompareCommand(program: Command): void {
     .description("each arm of an experiment against a baseline arm: mean paired difference and ratio with bootstrap 95 % intervals (cells of one trace and repetition are paired: they share a seed)")
     .argument('<dir>', 'experiment directory (holding summary.csv)')
     .requiredOption('--baseline <arm>', 'the arm the others are compared with')
+    .option('--trace <label>', 'only the cells of this trace (default: every trace, pairs pooled)')
     .option('--resamples <n>', 'bootstrap resamples', parseIntOption('--resamples', 100, 1_000_000), 10_000)
     .option('--json', 'print JSON instead of a table', false)
-    .action((dir: string, o: { baseline: string; resamples: number; json: boolean }) => {
+    .action((dir: string, o: { baseline: string; trace?: string; resamples: number; json: boolean }) => {
       const csv = join(dir, 'summary.csv');
       if (!existsSync(csv)) throw new UsageError(`no summary.csv in ${dir} (an experiment directory written by 'testbed run')`);
-      const rows = readCsv(csv).filter((r) => r.complete !== '0');
+      const all = readCsv(csv).filter((r) => r.complete !== '0');
+      const rows = o.trace === undefined ? all : all.filter((r) => r.trace === o.trace);
+      if (rows.length === 0) throw new UsageError(`no finished cell of trace '${o.trace}' in ${csv} (traces: ${[...new Set(all.map((r) => r.trace))].join(', ')})`);
       const results = compareArms(rows, o.baseline, { resamples: o.resamples });
       process.stdout.write(o.json ? JSON.stringify(results, null, 2) + '\n' : formatComparison(results, o.baseline) + '\n');
     });
