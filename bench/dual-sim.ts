@@ -7,7 +7,8 @@
  * Three link/target pairs (pacer at 0.95 × the link, an I-frame every 2 s, 640×360 of the
  * default clip) and arms: single, infinite GOP (the lower bound), the prototype's dual
  * stream (I-frame-complete end rule, backup at half the primary's rate), the same end rule
- * with the backup at 1/9, and the default (caught-up end rule, backup at 1/9). Printed per
+ * with the backup at 1/9, the caught-up end rule with the backup at half the primary's rate,
+ * and the default (caught-up end rule, backup at 1/9). Printed per
  * arm: e2e p50/p95/p99 over rendered pictures and their ratio to single, the mean PSNR of
  * the rendered pictures and its difference to single, backup bytes against primary bytes,
  * and how each episode ended (F feedback, T timeout).
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       ['infinite-gop', { keyint: 0 }],
       ['dual-prototype', { dual: 'shared', backupEnd: 'iframe-complete', backupBitrateBps: targetBps / 2 }],
       ['dual-iframe-complete', { dual: 'shared', backupEnd: 'iframe-complete' }],
+      ['dual-caught-up-half', { dual: 'shared', backupBitrateBps: targetBps / 2 }],
       ['dual (default)', { dual: 'shared' }],
     ];
     console.log(`\n== ${linkKbit} kbit/s link, target ${targetBps / 1000} kbit/s, ${seconds} s on simulated time`);

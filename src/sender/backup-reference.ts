@@ -22,9 +22,10 @@ export type BackupReferenceKind = 'episodic' | 'shared';
  * Dual mode: the primary's share of the target, and the backup encoder's. Together they
  * are the target: a backup that adds to it takes the headroom the I-frame's backlog needs
  * to drain, and with the caught-up end rule the episode then lasts until its timeout
- * (measured on simulated time, README "Single vs dual stream": a backup at half the
- * primary's rate on a 1.5 Mbit/s link with a 1.2 Mbit/s primary never caught up, and 56 %
- * of the pictures were lost; at 1/9 every episode ended by the caught-up feedback).
+ * (measured on simulated time, `bench/dual-sim.ts`: with a backup at half the primary's
+ * rate, a 1.2 Mbit/s primary on a 1.5 Mbit/s link never caught up, every episode ran to its
+ * timeout and the median latency was 4× single's; at 1/9 every episode ended by the
+ * caught-up feedback).
  */
 export const PRIMARY_SHARE = 0.9;
 export const BACKUP_SHARE = 0.1;
