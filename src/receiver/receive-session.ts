@@ -7,6 +7,7 @@
  * BYE) and the peer's liveness. On an injected clock and timer and a `PacketTransport`.
  */
 import { repeat, type Clock, type Timer } from '../clock';
+import type { ReceiverEventRow } from '../metrics/rows';
 import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
 import { parseRtp } from '../rtp/packet';
 import { ntpMiddle32, tryParseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
@@ -47,7 +48,7 @@ export interface ReceiveSessionOptions {
   onBye: () => void;
   onPeerGone: (reason: string) => void;
   /** Episode feedback was sent (for receiver-events.csv). */
-  onFeedbackSent?: (row: { time_ms: number; event: 'feedback-sent'; stream: 'primary'; frame_id: number; detail: string }) => void;
+  onFeedbackSent?: (row: ReceiverEventRow) => void;
   log?: (msg: string) => void;
 }
 
