@@ -117,7 +117,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       onExternalExit: (why) => run.stop(`the external rate controller stopped: ${why}`, 1),
     });
     session = new SendSession({
-      clock, timer: realTimer, transport: peer, sender: s, controller, streams,
+      clock, timer: realTimer, transport: peer, sender: s, controller,
       peerTimeoutMs: o.peerTimeout * 1000,
       wallAtZeroMs: Date.now() - clock.now(),
       onNetworkRow: (row) => out.network.write(row),
@@ -138,7 +138,7 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   } finally {
     session?.stop();
     if (session && finished) {
-      session.sendBye(peer.negotiated().ssrcs);
+      session.sendBye();
       await signaling.send({ type: 'bye', reason: 'end of stream' }).catch(() => {});
     }
     await files?.close();

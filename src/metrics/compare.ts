@@ -135,9 +135,16 @@ function num(v: string | undefined): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+
+/** `value [low, high]`, with `suffix` after the value (e.g. '×'); '–' where undefined. */
+export function formatInterval(i: Interval | null, digits: number, suffix = ''): string {
+  return i ? `${fixed(i.value, digits)}${suffix} [${fixed(i.low, digits)}, ${fixed(i.high, digits)}]` : '–';
+}
+
 /** A table: one block per arm, one line per metric. */
 export function formatComparison(results: readonly MetricComparison[], baseline: string): string {
-  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const f = (x: number) => fixed(x, 1);
   const lines: string[] = [];
   for (const arm of [...new Set(results.map((r) => r.arm))]) {
     const rs = results.filter((r) => r.arm === arm);
@@ -146,8 +153,8 @@ export function formatComparison(results: readonly MetricComparison[], baseline:
       r.metric.label,
       f(r.baselineMean),
       f(r.armMean),
-      `${f(r.difference.value)} [${f(r.difference.low)}, ${f(r.difference.high)}]`,
-      r.ratio ? `${f(r.ratio.value, 2)}× [${f(r.ratio.low, 2)}, ${f(r.ratio.high, 2)}]` : '–',
+      formatInterval(r.difference, 1),
+      formatInterval(r.ratio, 2, '×'),
     ]);
     const head = ['metric', baseline, arm, 'difference', 'ratio'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)) + 2);

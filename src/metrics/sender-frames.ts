@@ -3,7 +3,7 @@
  * written when the frame has left the pacer (or was dropped, or the run stopped first).
  */
 import type { SenderFrameEvent, EncodedFrameEvent } from '../sender/frame-events';
-import type { StreamKind } from '../rtp/types';
+import { frameKey, type StreamKind } from '../rtp/types';
 import type { SenderFrameRow } from './rows';
 
 export class SenderFrameLog {
@@ -13,13 +13,13 @@ export class SenderFrameLog {
 
   on(e: SenderFrameEvent): void {
     if (e.kind === 'encoded') {
-      this.encoded.set(key(e.stream, e.frameId), e);
+      this.encoded.set(frameKey(e.stream, e.frameId), e);
     } else if (e.kind === 'dropped') {
       this.write({ ...base(e), dropped: e.reason });
     } else {
-      const enc = this.encoded.get(key(e.stream, e.frameId));
+      const enc = this.encoded.get(frameKey(e.stream, e.frameId));
       if (!enc) return;
-      this.encoded.delete(key(e.stream, e.frameId));
+      this.encoded.delete(frameKey(e.stream, e.frameId));
       this.write({
         ...base(enc),
         frame_type: enc.key ? 'I' : 'P',
@@ -35,10 +35,6 @@ export class SenderFrameLog {
       });
     }
   }
-}
-
-function key(stream: StreamKind, frameId: number): string {
-  return `${stream}:${frameId}`;
 }
 
 function base(e: { frameId: number; stream: StreamKind; sourceIndex: number; rtpTimestamp: number; captureMs: number }): SenderFrameRow {

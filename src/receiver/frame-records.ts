@@ -11,7 +11,7 @@
  * id forgotten so far) stands in for them, so a straggler of any older frame is still
  * recognised.
  */
-import type { StreamKind } from '../rtp/types';
+import { frameKey, type StreamKind } from '../rtp/types';
 
 /** Why a frame was not rendered. */
 export type FrameFate = 'superseded' | 'late' | 'undecodable' | 'incomplete' | 'stopped';
@@ -65,17 +65,17 @@ export class FrameRecords {
 
   /** The frame's open record, a new one if it has none yet, or null when it already settled. */
   openRecord(stream: StreamKind, frameId: number): ReceivedFrame | null {
-    const existing = this.open.get(key(stream, frameId));
+    const existing = this.open.get(frameKey(stream, frameId));
     if (existing) return existing;
     if (this.isSettled(stream, frameId)) return null;
     const rec = emptyRecord(stream, frameId);
-    this.open.set(key(stream, frameId), rec);
+    this.open.set(frameKey(stream, frameId), rec);
     return rec;
   }
 
   /** The frame's open record, if it has one. */
   get(stream: StreamKind, frameId: number): ReceivedFrame | undefined {
-    return this.open.get(key(stream, frameId));
+    return this.open.get(frameKey(stream, frameId));
   }
 
   isSettled(stream: StreamKind, frameId: number): boolean {
@@ -85,7 +85,7 @@ export class FrameRecords {
 
   /** Settles an open record; true the first time only, when the caller reports it. */
   close(rec: ReceivedFrame): boolean {
-    const k = key(rec.stream, rec.frameId);
+    const k = frameKey(rec.stream, rec.frameId);
     if (this.open.get(k) !== rec) return false;
     this.open.delete(k);
     const w = this.settled[rec.stream];
@@ -102,10 +102,6 @@ export class FrameRecords {
   openRecords(): ReceivedFrame[] {
     return [...this.open.values()];
   }
-}
-
-function key(stream: StreamKind, frameId: number): string {
-  return `${stream}:${frameId}`;
 }
 
 function emptyRecord(stream: StreamKind, frameId: number): ReceivedFrame {

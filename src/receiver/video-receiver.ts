@@ -9,7 +9,7 @@ import type { Clock, Timer } from '../clock';
 import type { EncoderConfig, VideoFrame } from '../media/codec';
 import { x264Codecs, type Codecs } from '../media/codecs';
 import type { ReceiverEventRow } from '../metrics/rows';
-import type { RtpPacket, StreamKind } from '../rtp/types';
+import { frameKey, type RtpPacket, type StreamKind } from '../rtp/types';
 import { DecodeChains } from './decode-chains';
 import { DecodeScheduler, MAX_WAIT_FOR_FRAME_MS, type SchedulerAction } from './decode-scheduler';
 import { FrameAssembler, type AssembledFrame } from './frame-assembler';
@@ -53,9 +53,8 @@ export class VideoReceiver {
   private readonly chains: DecodeChains;
   private readonly renderer: Renderer;
   private readonly records = new FrameRecords();
-  /** Complete frames waiting for their decode, and decoded pictures waiting for their render action. */
+  /** Complete frames waiting for their decode. */
   private readonly assembled = new Map<string, AssembledFrame>();
-  private readonly decodedPictures = new Map<string, VideoFrame>();
   private readonly wakeTimers: Record<StreamKind, unknown> = { primary: null, backup: null };
   private lastExpireMs = -Infinity;
   malformedPackets = 0;
@@ -134,12 +133,15 @@ export class VideoReceiver {
     rec.completeMs = f.completeMs;
     rec.sizeBytes = f.sizeBytes;
     rec.frameType = f.key ? 'I' : 'P';
-    this.assembled.set(key(stream, f.frameId), f);
+    this.assembled.set(frameKey(stream, f.frameId), f);
     this.run(this.scheduler.complete(stream, f, now));
   }
 
-  /** Carries out the scheduler's decisions. */
-  private run(actions: SchedulerAction[]): void {
+  /**
+   * Carries out the scheduler's decisions. `decoded`: the picture of the decode these
+   * actions answer (DecodeScheduler.decoded), which its 'render' action shows.
+   */
+  private run(actions: SchedulerAction[], decoded?: VideoFrame): void {
     for (const a of actions) {
       switch (a.kind) {
         case 'decode':
@@ -166,7 +168,7 @@ export class VideoReceiver {
           break;
         }
         case 'render':
-          this.render(a.stream, a.frameId, a.atMs);
+          this.render(a.stream, a.frameId, a.atMs, decoded!);
           break;
         case 'key-frame-needed':
           this.event('keyframe-request', 'primary', a.frameId, a.reason);
@@ -202,7 +204,7 @@ export class VideoReceiver {
   }
 
   private decode({ stream, frameId, jitterEstimateMs, currentDelayMs, targetDelayMs }: Extract<SchedulerAction, { kind: 'decode' }>): void {
-    const k = key(stream, frameId);
+    const k = frameKey(stream, frameId);
     const f = this.assembled.get(k)!;
     this.assembled.delete(k);
     // The record is open: every path that settles a frame first takes it out of the scheduler.
@@ -219,14 +221,11 @@ export class VideoReceiver {
       })
       .then((pictures) => {
         rec.decodeEndMs = this.o.clock.now();
-        if (pictures.length === 1) this.decodedPictures.set(k, pictures[0]);
-        this.run(this.scheduler.decoded(stream, frameId, pictures.length, this.o.clock.now()));
-        this.decodedPictures.delete(k);
+        this.run(this.scheduler.decoded(stream, frameId, pictures.length, this.o.clock.now()), pictures[0]);
       });
   }
 
-  private render(stream: StreamKind, frameId: number, atMs: number): void {
-    const picture = this.decodedPictures.get(key(stream, frameId))!;
+  private render(stream: StreamKind, frameId: number, atMs: number, picture: VideoFrame): void {
     const rec = this.records.get(stream, frameId)!;
     this.renderer.render(picture, frameId, stream, atMs, (renderMs) => {
       rec.renderMs = renderMs;
@@ -242,7 +241,7 @@ export class VideoReceiver {
 
   private settle(rec: ReceivedFrame, fate: FrameFate | null): void {
     if (!this.records.close(rec)) return;
-    this.assembled.delete(key(rec.stream, rec.frameId));
+    this.assembled.delete(frameKey(rec.stream, rec.frameId));
     rec.fate = fate;
     rec.renderedFrom ??= this.scheduler.renderedFromOf(rec.frameId);
     this.o.onFrameSettled(rec);
@@ -254,14 +253,10 @@ export class VideoReceiver {
     const sleep = (ms: number) => new Promise<void>((r) => this.o.timer.setTimeout(r, ms));
     while (this.scheduler.pending() && this.o.clock.now() < deadline) await sleep(10);
     await Promise.race([this.renderer.idle(), sleep(Math.max(0, deadline - this.o.clock.now()))]);
+    // Cancels the wake-ups (the scheduler's and these timers are set and cleared together).
     this.run(this.scheduler.stop());
-    for (const s of ['primary', 'backup'] as const) this.clearWake(s);
     for (const rec of this.records.openRecords().sort((a, b) => a.frameId - b.frameId)) {
       this.settle(rec, rec.completeMs === null ? 'incomplete' : 'stopped');
     }
   }
-}
-
-function key(stream: StreamKind, frameId: number): string {
-  return `${stream}:${frameId}`;
 }

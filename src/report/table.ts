@@ -3,7 +3,7 @@
  * highlighted among the cells that ran the same trace (comparing arms under equal
  * conditions: a cell on an easy trace would otherwise win every column).
  */
-import type { MetricComparison } from '../metrics/compare';
+import { formatInterval, type MetricComparison } from '../metrics/compare';
 import { EXPERIMENT_SUMMARY_COLUMNS } from '../metrics/rows';
 import type { ExperimentRecord } from './load';
 
@@ -96,7 +96,7 @@ export function summaryTableHtml(rows: readonly ExperimentRecord[], cellLinks: R
 
 /** Each arm against the baseline (`testbed compare`'s figures): ratio of means and mean difference with 95 % intervals. */
 export function comparisonTableHtml(results: readonly MetricComparison[], baseline: string): string {
-  const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
   const metrics = [...new Map(results.map((r) => [r.metric.key, r.metric])).values()];
   const arms = [...new Set(results.map((r) => r.arm))];
   const head = `<th>arm</th><th>pairs</th>${metrics.map((m) => `<th>${escapeHtml(m.label)}</th>`).join('')}`;
@@ -106,8 +106,7 @@ export function comparisonTableHtml(results: readonly MetricComparison[], baseli
       const cells = metrics.map((m) => {
         const r = rs.find((x) => x.metric.key === m.key);
         if (!r || r.pairs === 0) return '<td class="num">–</td>';
-        const ratio = r.ratio ? `${f(r.ratio.value, 2)}× [${f(r.ratio.low, 2)}, ${f(r.ratio.high, 2)}]` : '–';
-        return `<td class="num" title="mean difference ${f(r.difference.value, 1)} [${f(r.difference.low, 1)}, ${f(r.difference.high, 1)}]">${ratio}<br>${f(r.armMean, 1)} vs ${f(r.baselineMean, 1)}</td>`;
+        return `<td class="num" title="mean difference ${formatInterval(r.difference, 1)}">${formatInterval(r.ratio, 2, '×')}<br>${f(r.armMean)} vs ${f(r.baselineMean)}</td>`;
       });
       return `<tr><td>${escapeHtml(arm)}</td><td class="num">${Math.max(0, ...rs.map((r) => r.pairs))}</td>${cells.join('')}</tr>`;
     })

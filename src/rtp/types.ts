@@ -7,6 +7,11 @@
 /** Which of our two encoded streams a packet or frame belongs to. */
 export type StreamKind = 'primary' | 'backup';
 
+/** A map key for one frame of one stream (frame ids repeat across the two streams). */
+export function frameKey(stream: StreamKind, frameId: number): string {
+  return `${stream}:${frameId}`;
+}
+
 /**
  * RFC 8285 header extension ids (one-byte form, 1..14). werift numbers the extmap
  * lines of its offer 1, 2, 3 in configuration order; the transport adapter checks

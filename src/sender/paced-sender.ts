@@ -124,6 +124,11 @@ export class PacedSender {
     });
   }
 
+  /** The streams added, in the order they were (primary first). */
+  get kinds(): StreamKind[] {
+    return [...this.streams.keys()];
+  }
+
   counters(kind: StreamKind): StreamCounters {
     return this.stream(kind).counters;
   }

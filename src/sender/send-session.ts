@@ -11,7 +11,7 @@ import { repeat, type Clock, type Timer } from '../clock';
 import type { ClockRelation, NetworkRow } from '../metrics/rows';
 import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, tryParseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
-import type { RtcpPacket, StreamKind } from '../rtp/types';
+import type { RtcpPacket } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
 import type { PacketTransport } from '../transport/packet-transport';
 import type { RateController } from './congestion/types';
@@ -31,8 +31,6 @@ export interface SendSessionOptions {
   transport: PacketTransport;
   sender: VideoSender;
   controller: RateController;
-  /** The streams the sender sends, in SSRC order (primary first). */
-  streams: StreamKind[];
   /** Declare the peer gone after this long without RTCP. */
   peerTimeoutMs: number;
   /** Wall-clock ms at clock time 0 (for the NTP time in SRs). */
@@ -80,9 +78,10 @@ export class SendSession {
     this.o.sender.stop();
   }
 
-  /** RTCP BYE (RFC 3550 §6.6), sent a few times: it is our end-of-stream marker. */
-  sendBye(ssrcs: number[]): void {
-    const bye = serializeRtcpCompound([{ type: 'bye', ssrcs, reason: 'end of stream' }]);
+  /** RTCP BYE (RFC 3550 §6.6) for every stream, sent a few times: it is our end-of-stream marker. */
+  sendBye(): void {
+    const paced = this.o.sender.paced;
+    const bye = serializeRtcpCompound([{ type: 'bye', ssrcs: paced.kinds.map((k) => paced.ssrcOf(k)), reason: 'end of stream' }]);
     for (let i = 0; i < 3; i++) this.o.transport.sendRtcp(bye);
   }
 
@@ -99,7 +98,7 @@ export class SendSession {
       probe_padding_bytes_sent: paced.probePaddingBytesSent,
       packets_flushed: paced.packetsFlushed,
       ...Object.fromEntries(
-        this.o.streams.flatMap((k) => [
+        paced.kinds.flatMap((k) => [
           [`${k}_packets_sent`, paced.counters(k).packetsSent],
           [`${k}_bytes_sent`, paced.counters(k).bytesSent],
         ]),
@@ -153,7 +152,7 @@ export class SendSession {
     const now = clock.now();
     const ntp = ntpFromMs(this.o.wallAtZeroMs + now);
     this.clockSync.srSent(ntpMiddle32(ntp), now);
-    const reports: RtcpPacket[] = this.o.streams.map((k) => ({
+    const reports: RtcpPacket[] = sender.paced.kinds.map((k) => ({
       type: 'sr' as const,
       ssrc: sender.paced.ssrcOf(k),
       ntpSec: ntp.sec,

@@ -157,7 +157,8 @@ export class VideoSender {
     this.busy = true;
     try {
       const plan = this.machine.planFrame(cap.frameId, cap.captureMs);
-      await Promise.all([this.encodePrimary(cap, plan), this.encodeBackup(cap, plan)]);
+      const pts = this.rtpTimestampAt(cap.captureMs);
+      await Promise.all([this.encodePrimary(cap, pts, plan), this.encodeBackup(cap, pts, plan)]);
     } finally {
       this.busy = false;
     }
@@ -166,8 +167,8 @@ export class VideoSender {
     if (next && !this.stopped) await this.process(next);
   }
 
-  private async encode(enc: Encoder, cap: CapturedFrame, stream: StreamKind, forceKey: boolean): Promise<EncodedPicture> {
-    const rtpTimestamp = this.rtpTimestampAt(cap.captureMs);
+  /** `rtpTimestamp`: the picture's capture time on the 90 kHz clock, both streams alike. */
+  private async encode(enc: Encoder, cap: CapturedFrame, rtpTimestamp: number, stream: StreamKind, forceKey: boolean): Promise<EncodedPicture> {
     const encodeStartMs = this.o.clock.now();
     // The primary encoder holds cap.frame while it works: the backup encodes its own copy.
     const pic = await enc.encode(stream === 'primary' ? cap.frame : copyFrame(cap.frame), rtpTimestamp, forceKey);
@@ -188,19 +189,18 @@ export class VideoSender {
     return pic;
   }
 
-  private async encodePrimary(cap: CapturedFrame, plan: FramePlan): Promise<void> {
-    const pic = await this.encode(this.primary, cap, 'primary', plan.primaryKey);
+  private async encodePrimary(cap: CapturedFrame, pts: number, plan: FramePlan): Promise<void> {
+    const pic = await this.encode(this.primary, cap, pts, 'primary', plan.primaryKey);
     // x264 predicts from the previous *encoded* picture: tell the receiver how far back
     // that is, so a picture dropped before encoding does not look like a loss.
     const refDelta = pic.key || this.lastPrimaryId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastPrimaryId);
     this.lastPrimaryId = cap.frameId;
-    const pts = this.rtpTimestampAt(cap.captureMs);
     if (plan.flush && pic.key) this.paced.flushStream('primary');
     this.paced.enqueueFrame('primary', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, pts);
     this.backup?.onPrimaryEncoded(cap.frameId, pic.data, pts, !this.stopped && this.machine.scheduledKeyDue(cap.frameId + 1));
   }
 
-  private async encodeBackup(cap: CapturedFrame, plan: FramePlan): Promise<void> {
+  private async encodeBackup(cap: CapturedFrame, pts: number, plan: FramePlan): Promise<void> {
     if (!this.backup) return;
     const how = await this.backup.encoderFor(cap.frameId, plan.backup, this.lastBackupId);
     if (typeof how === 'string') {
@@ -208,12 +208,12 @@ export class VideoSender {
       return;
     }
     if (!how) return;
-    const pic = await this.encode(how.encoder, cap, 'backup', how.forceKey);
+    const pic = await this.encode(how.encoder, cap, pts, 'backup', how.forceKey);
     const frameRef: FrameRefExt | undefined = how.frameRef;
     const refDelta = frameRef || pic.key || this.lastBackupId < 0 ? 0 : Math.min(MAX_REF_DELTA, cap.frameId - this.lastBackupId);
     this.lastBackupId = cap.frameId;
     if (this.stopped) return;
-    this.paced.enqueueFrame('backup', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, this.rtpTimestampAt(cap.captureMs), frameRef);
+    this.paced.enqueueFrame('backup', pic.data, { frameId: cap.frameId, start: true, end: true, key: pic.key, refDelta }, pts, frameRef);
     if (how.priming && plan.backup === 'start') {
       this.machine.abandonEpisode('picture 0: the backup stream starts with its own IDR', cap.frameId, this.o.clock.now());
     }

@@ -94,17 +94,7 @@ export class SimTime implements Clock, Timer {
 
   /** Runs every timer due up to `untilMs`, in order, then sets the clock to `untilMs`. */
   async runUntil(untilMs: number): Promise<void> {
-    for (;;) {
-      await this.settle();
-      this.pending.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.pending[0];
-      if (!next || next.at > untilMs) break;
-      this.pending.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = Math.max(this.t, untilMs);
-    await this.settle();
+    await this.runUntilDone(() => false, untilMs);
   }
 
   /** Runs timers until `done()` holds (checked between timers) or `limitMs` is reached; true if it held. */

@@ -138,7 +138,6 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     transport: link.a,
     sender,
     controller: o.controller ?? new FixedRate(o.bitrateBps),
-    streams: kinds,
     peerTimeoutMs: TWENTY_SECONDS,
     wallAtZeroMs: 0,
     onNetworkRow: (row) => out.network.push(row),
@@ -191,7 +190,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
   await drained;
   sendSession.stop();
   sender.stop();
-  sendSession.sendBye(kinds.map((_, i) => SSRCS[i]));
+  sendSession.sendBye();
   await time.runUntilDone(() => ended, time.now() + 1000);
   recvSession.stop();
   const closed = receiver.drainAndClose(500);
