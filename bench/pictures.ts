@@ -7,7 +7,8 @@
  * Per run: the median jitter estimate over rendered pictures; the I-pictures after picture 0
  * (which has no backup) with their e2e p95 against the P-pictures' p95 and their decode
  * times; rendered pictures over 300 ms per 2-s bin of capture time; the first scheduled
- * I-frame's size; the controller's target at 2 s; retransmissions.
+ * I-frame's size; the controller's target at 2 s; the sent rate in the first seconds;
+ * retransmissions.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,9 +32,13 @@ function inspect(dir: string): void {
   const firstI = frames.find((r) => r.stream === 'primary' && r.frame_type === 'I' && r.frame_id !== '0');
   const meta = JSON.parse(readFileSync(join(dir, 'sender-meta.json'), 'utf8')).counters as Record<string, number>;
   let targetAt2s = '–';
+  let sentBySecond = '–';
   if (existsSync(join(dir, 'network.csv'))) {
-    const row = readCsv(join(dir, 'network.csv')).find((n) => Number(n.time_ms) - t0 >= 2000);
+    const network = readCsv(join(dir, 'network.csv'));
+    const at = (ms: number) => network.find((n) => Number(n.time_ms) - t0 >= ms);
+    const row = at(2000);
     if (row) targetAt2s = `${Math.round(Number(row.target_bps) / 1000)} kbit/s`;
+    sentBySecond = [1, 2, 3, 4, 5, 6, 7].map((sec) => `${sec}s ${Math.round(Number(at(sec * 1000)?.sent_bps ?? NaN) / 1000)}`).join(', ');
   }
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
   console.log(`== ${dir}`);
@@ -50,6 +55,7 @@ function inspect(dir: string): void {
   if (pic0) console.log(`  picture 0: e2e ${f(Number(pic0.e2e_ms))} ms`);
   console.log(`  rendered pictures over 300 ms per 2-s bin (s: count): ${JSON.stringify(slow)}`);
   console.log(`  first scheduled I-frame: picture ${firstI?.frame_id ?? '–'}, ${firstI?.size_bytes ?? '–'} B; target at 2 s: ${targetAt2s}`);
+  console.log(`  sent kbit/s over the preceding second, at: ${sentBySecond}`);
   console.log(`  retransmissions: ${meta.retransmissions_sent ?? 0} packets, ${meta.retransmission_bytes_sent ?? 0} B`);
 }
 
