@@ -10,7 +10,15 @@
  * - packets are encrypted with the transport's `srtp`/`srtcp` sessions and sent on the
  *   nominated ICE pair (`iceTransport.connection.send`), bypassing RTCRtpSender
  *   (no pacer, rewrites SSRC/PT, random SR timers);
- * - the UDP socket behind the nominated pair gets larger kernel buffers.
+ * - the UDP socket behind the nominated pair gets larger kernel buffers;
+ * - the SRTP rollover counter of every RTP packet, sent or received, is set from RFC 3711
+ *   §3.3.1 index estimation (`RocEstimator`) in werift's per-SSRC state before werift
+ *   encrypts or decrypts it. werift's own rule only looks at the previous packet's
+ *   sequence number (±100 around the wrap): a burst of losses across a sequence-number
+ *   wrap, or a retransmission of an older packet sent across one, leaves the two ends on
+ *   different rollover counters, and from then on every RTP packet fails authentication
+ *   and is silently dropped while RTCP still flows (seen as "no media for 5 s" in about one
+ *   run in twenty with loss: sequence numbers start at random values).
  */
 import * as werift from 'werift';
 import { monotonicClock, type Clock } from '../clock';
@@ -47,9 +55,51 @@ export class TransportError extends Error {
 
 const H264_FMTP = 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f';
 
+/** werift's per-SSRC SRTP state (srtp/context/context.ts SrtpSsrcState). */
+interface SrtpSsrcStateLike {
+  ssrc: number;
+  rolloverCounter: number;
+  lastSequenceNumber: number;
+  rolloverHasProcessed?: boolean;
+}
+interface SrtpContextLike {
+  srtpSSRCStates: Record<number, SrtpSsrcStateLike>;
+}
 interface SrtpSessionLike {
   encrypt(payload: Buffer, header: RtpHeaderLike): Buffer;
   decrypt(buf: Buffer): Buffer;
+  localContext: SrtpContextLike;
+  remoteContext: SrtpContextLike;
+}
+
+/**
+ * RFC 3711 §3.3.1: the rollover counter of a packet from its 16-bit sequence number and the
+ * highest index seen on its SSRC (s_l, ROC): the index closest to the highest one.
+ */
+export class RocEstimator {
+  private readonly highest = new Map<number, number>();
+
+  /** The packet's rollover counter (0 for an SSRC's first packet, as both ends start). */
+  roc(ssrc: number, seq: number): number {
+    const h = this.highest.get(ssrc);
+    if (h === undefined) return 0;
+    const roc = Math.floor(h / 0x10000);
+    const sl = h % 0x10000;
+    const v = sl < 0x8000 ? (seq - sl > 0x8000 ? roc - 1 : roc) : sl - 0x8000 > seq ? roc + 1 : roc;
+    return Math.max(0, v);
+  }
+
+  /** A packet with this index was sent, or received and authenticated. */
+  update(ssrc: number, seq: number, roc: number): void {
+    const index = roc * 0x10000 + seq;
+    if (index > (this.highest.get(ssrc) ?? -1)) this.highest.set(ssrc, index);
+  }
+}
+
+/** Makes werift use `roc` for the next packet of `ssrc`: its own rule skips a state that has not processed a packet yet. */
+function pinRoc(ctx: SrtpContextLike, ssrc: number, seq: number, roc: number): void {
+  if (!ctx || typeof ctx.srtpSSRCStates !== 'object') throw new Error('werift changed: SRTP context without srtpSSRCStates (adapter needs updating)');
+  ctx.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: roc, lastSequenceNumber: seq };
 }
 interface SrtcpSessionLike {
   encrypt(raw: Buffer): Buffer;
@@ -79,6 +129,8 @@ interface Tap {
   onRtp: PacketHandler;
   onRtcp: PacketHandler;
   clock: Clock;
+  /** Indexes of the RTP packets received (per SSRC). */
+  received: RocEstimator;
 }
 
 const taps = new WeakMap<object, Tap>();
@@ -105,11 +157,24 @@ export function installSrtpTap(): void {
       if (data.length < 12 || data[0] < 128 || data[0] > 191) return;
       // RFC 5761: RTCP packet types 192..223 occupy the second byte.
       const pt = data[1];
+      const rtcp = pt >= 192 && pt <= 223;
+      const ssrc = data.readUInt32BE(rtcp ? 4 : 8);
+      const seq = data.readUInt16BE(2);
+      const roc = rtcp ? 0 : tap.received.roc(ssrc, seq);
+      let plain: Buffer;
       try {
-        if (pt >= 192 && pt <= 223) tap.onRtcp(this.srtcp.decrypt(data), arrivalMs);
-        else tap.onRtp(this.srtp.decrypt(data), arrivalMs);
+        if (!rtcp) pinRoc(this.srtp.remoteContext, ssrc, seq, roc);
+        plain = rtcp ? this.srtcp.decrypt(data) : this.srtp.decrypt(data);
       } catch {
         // Authentication failures and garbage are dropped, as werift itself does.
+        return;
+      }
+      if (!rtcp) tap.received.update(ssrc, seq, roc);
+      try {
+        if (rtcp) tap.onRtcp(plain, arrivalMs);
+        else tap.onRtp(plain, arrivalMs);
+      } catch {
+        // As before: a handler's failure on one packet does not stop the transport.
       }
     });
   };
@@ -136,6 +201,8 @@ export class WebRtcPeer implements PacketTransport {
   private readonly clock: Clock;
   bytesSent = 0;
   packetsSent = 0;
+  /** Indexes of the RTP packets sent (per SSRC), for their SRTP rollover counters. */
+  private readonly sentIndexes = new RocEstimator();
   /** SRTP tag bytes of the negotiated profile, measured on the first packet sent. */
   private srtpTagBytes: number | null = null;
 
@@ -274,12 +341,12 @@ export class WebRtcPeer implements PacketTransport {
     const dtls = this.requireDtls();
     const hlen = rtpHeaderLength(packet);
     const header = packet.subarray(0, hlen);
-    const enc = dtls.srtp.encrypt(packet.subarray(hlen), {
-      ssrc: packet.readUInt32BE(8),
-      sequenceNumber: packet.readUInt16BE(2),
-      serializeSize: hlen,
-      serialize: () => header,
-    });
+    const ssrc = packet.readUInt32BE(8);
+    const seq = packet.readUInt16BE(2);
+    const roc = this.sentIndexes.roc(ssrc, seq);
+    pinRoc(dtls.srtp.localContext, ssrc, seq, roc);
+    const enc = dtls.srtp.encrypt(packet.subarray(hlen), { ssrc, sequenceNumber: seq, serializeSize: hlen, serialize: () => header });
+    this.sentIndexes.update(ssrc, seq, roc);
     this.bytesSent += packet.length;
     this.packetsSent++;
     this.srtpTagBytes = enc.length - packet.length;
@@ -319,7 +386,7 @@ export class WebRtcPeer implements PacketTransport {
     const dtls = this.pc.dtlsTransports[0] as unknown as (DtlsInternals & { state: string }) | undefined;
     if (!dtls) throw new TransportError('no transport was negotiated');
     if (!taps.has(dtls)) {
-      taps.set(dtls, { clock: this.clock, onRtp: (b, t) => this.onRtp(b, t), onRtcp: (b, t) => this.onRtcp(b, t) });
+      taps.set(dtls, { clock: this.clock, onRtp: (b, t) => this.onRtp(b, t), onRtcp: (b, t) => this.onRtcp(b, t), received: new RocEstimator() });
     }
     this.dtls = dtls;
     return dtls;
