@@ -84,9 +84,21 @@ export function tryParseRtcpCompound(buf: Buffer): RtcpPacket[] | null {
   }
 }
 
+/**
+ * At most this many transport-wide packet statuses in one compound. The format allows
+ * 65,535 per feedback, and a run-length chunk reports 8,191 of them in two bytes, so
+ * without a bound a 1,480-byte datagram of 37 feedbacks made 2.4 M entries (≈ 300 ms of
+ * parsing, hundreds of MB: a peer could stall the sender's event loop). A real feedback
+ * covers the packets since the previous one (libwebrtc sends one at least every 250 ms;
+ * at 20 Mbit/s that is < 600 packets), and the sender's history holds 9,600 packets
+ * (send-history.ts), so statuses beyond it could match nothing. 2^14 stays above both.
+ */
+export const MAX_TWCC_STATUSES_PER_COMPOUND = 1 << 14;
+
 export function parseRtcpCompound(buf: Buffer): RtcpPacket[] {
   if (buf.length === 0) throw new RtcpParseError('empty RTCP packet');
   const out: RtcpPacket[] = [];
+  const budget = { twccStatuses: MAX_TWCC_STATUSES_PER_COMPOUND };
   let off = 0;
   while (off < buf.length) {
     if (buf.length - off < HEADER_BYTES) throw new RtcpParseError(`RTCP header truncated at byte ${off}`);
@@ -105,13 +117,13 @@ export function parseRtcpCompound(buf: Buffer): RtcpPacket[] {
       if (pad === 0 || pad > size - HEADER_BYTES) throw new RtcpParseError(`RTCP padding count ${pad} invalid`);
       bodyEnd -= pad;
     }
-    out.push(parseOne(buf.subarray(off + HEADER_BYTES, bodyEnd), pt, count));
+    out.push(parseOne(buf.subarray(off + HEADER_BYTES, bodyEnd), pt, count, budget));
     off = end;
   }
   return out;
 }
 
-function parseOne(body: Buffer, pt: number, count: number): RtcpPacket {
+function parseOne(body: Buffer, pt: number, count: number, budget: { twccStatuses: number }): RtcpPacket {
   switch (pt) {
     case RTCP_PT.SR: {
       need(body, 4 + SENDER_INFO_BYTES + count * REPORT_BLOCK_BYTES, `SR with ${count} report blocks`);
@@ -148,7 +160,7 @@ function parseOne(body: Buffer, pt: number, count: number): RtcpPacket {
       // RFC 4585 §6.1: every feedback message starts with the sender and media SSRC.
       need(body, 8, 'RTPFB sender and media SSRC');
       if (count === RTPFB_FMT_NACK) return parseNack(body);
-      if (count === RTPFB_FMT_TWCC) return parseTwcc(body);
+      if (count === RTPFB_FMT_TWCC) return parseTwcc(body, budget);
       return { type: 'unknown', packetType: pt, fmt: count };
     }
     case RTCP_PT.PSFB: {
@@ -198,10 +210,14 @@ function parseNack(body: Buffer): RtcpPacket {
  * status count of 0 and the reserved symbol 11 are refused, as libwebrtc does
  * (TransportFeedback::Parse).
  */
-function parseTwcc(body: Buffer): TwccFeedback {
+function parseTwcc(body: Buffer, budget: { twccStatuses: number }): TwccFeedback {
   need(body, 16, 'transport-wide feedback header');
   const statusCount = body.readUInt16BE(10);
   if (statusCount === 0) throw new RtcpParseError('transport-wide feedback with a packet status count of 0');
+  if (statusCount > budget.twccStatuses) {
+    throw new RtcpParseError(`transport-wide feedback for ${statusCount} packets: one compound may report at most ${MAX_TWCC_STATUSES_PER_COMPOUND}`);
+  }
+  budget.twccStatuses -= statusCount;
   const symbols: number[] = [];
   let off = 16;
   while (symbols.length < statusCount) {

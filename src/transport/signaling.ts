@@ -12,6 +12,7 @@ import * as readline from 'node:readline';
 import { existsSync, unlinkSync } from 'node:fs';
 import type { PeerInfo } from '../metrics/rows';
 import type { EncoderConfig } from '../media/codec';
+import { z } from 'zod';
 
 /** What the offer tells the answerer beyond SDP: the mode, and the backup encoder's parameters, which a shared-reference seed must reproduce exactly. */
 export interface MediaDescription {
@@ -65,6 +66,43 @@ export function createSignaling(opts: SignalingOptions): Signaling {
   }
 }
 
+/**
+ * The messages' shapes (zod). A peer is another process, maybe another program or
+ * version: every field is checked before the run uses it, and a message that does not
+ * fit fails with one line naming the field (a fuzz pass found `info: null`, arrays, any
+ * `media`, and a bye reason that threw when printed). Unknown fields are dropped, so a
+ * newer peer's additions do not break an older one.
+ */
+const text = (max: number) => z.string().max(max);
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const peerInfo: z.ZodType<PeerInfo> = z.object({ hostname: text(255), bootId: text(64), pid: count(0, 2 ** 32), version: text(64) });
+const encoderConfig: z.ZodType<EncoderConfig> = z.object({
+  width: count(16, 8192),
+  height: count(16, 8192),
+  fps: z.number().positive().max(1000),
+  bitrateBps: count(1, 1e10),
+  vbvBufferMs: z.number().positive().max(60_000),
+  preset: text(32),
+  tune: text(32),
+  x264Params: text(1000).optional(),
+  intraRefreshFrames: count(1, 100_000).optional(),
+});
+const mediaDescription: z.ZodType<MediaDescription> = z.object({
+  mode: z.enum(['single', 'dual']),
+  backupReference: z.enum(['episodic', 'shared']),
+  encoder: encoderConfig,
+  keyint: count(0, 1e9).optional(),
+});
+// werift accepts any string as a description and fails later with an unrelated message;
+// an SDP description starts with its version line (RFC 8866 §5).
+const sdp = text(1e6).regex(/^v=0\r?\n/, "it does not start with 'v=0'");
+const signalMessage: z.ZodType<SignalMessage> = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('offer'), sdp, info: peerInfo, media: mediaDescription.optional() }),
+  z.object({ type: z.literal('answer'), sdp, info: peerInfo }),
+  // The bye is the run's reliable end: an unreadable reason must not lose it.
+  z.object({ type: z.literal('bye'), reason: text(1000).catch('') }).transform((b) => ({ type: 'bye' as const, reason: b.reason ?? '' })),
+]);
+
 export function parseSignalMessage(line: string): SignalMessage {
   let m: unknown;
   try {
@@ -72,15 +110,14 @@ export function parseSignalMessage(line: string): SignalMessage {
   } catch {
     throw new SignalingError('malformed signaling message (not JSON)');
   }
-  const o = m as Record<string, unknown>;
-  if ((o?.type === 'offer' || o?.type === 'answer') && typeof o.sdp === 'string' && typeof o.info === 'object') {
-    // werift accepts any string as a description and fails later with an unrelated
-    // message; an SDP description starts with its version line (RFC 8866 §5).
-    if (!/^v=0\r?\n/.test(o.sdp)) throw new SignalingError(`malformed SDP in the ${o.type} (it does not start with 'v=0')`);
-    return o as unknown as SignalMessage;
-  }
-  if (o?.type === 'bye') return { type: 'bye', reason: String(o.reason ?? '') };
-  throw new SignalingError('malformed signaling message (expected an offer, answer or bye)');
+  const r = signalMessage.safeParse(m);
+  if (r.success) return r.data;
+  const type = typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+  if (type !== 'offer' && type !== 'answer' && type !== 'bye') throw new SignalingError('malformed signaling message (expected an offer, answer or bye)');
+  const issue = r.error.issues[0];
+  if (issue.path[0] === 'sdp') throw new SignalingError(`malformed SDP in the ${type} (${issue.message.slice(0, 200)})`);
+  const field = issue.path.length ? issue.path.join('.') : 'message';
+  throw new SignalingError(`malformed ${type}: ${field}: ${issue.message.slice(0, 200)}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFuzzer } from '../helpers/random';
 
-import { RtcpParseError, parseRtcpCompound, serializeRtcp, serializeRtcpCompound } from '../../src/rtp/rtcp';
+import { MAX_TWCC_STATUSES_PER_COMPOUND, RtcpParseError, parseRtcpCompound, serializeRtcp, serializeRtcpCompound } from '../../src/rtp/rtcp';
 import { TwccChunkWriter, TwccFeedbackBuilder, twccReferenceDeltaMs, wrapReferenceTicks } from '../../src/rtp/twcc';
 import type { RtcpPacket, TwccFeedback, TwccPacketStatus } from '../../src/rtp/types';
 import { rng } from './fixtures';
@@ -187,6 +187,26 @@ describe('transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensio
     assert.equal(wire.length, 20 + 4);
     assert.deepEqual([...wire.subarray(20)], [0x1f, 0xff, ...h(1809)]);
     assert.deepEqual(one(wire), pkt);
+  });
+
+  it('bounds the statuses one compound may report (run-length amplification)', () => {
+    const lost = (n: number): TwccFeedback => ({
+      type: 'twcc', senderSsrc: 1, mediaSsrc: 2, baseSeq: 0, referenceTimeMs: 0, feedbackCount: 0,
+      packets: Array.from({ length: n }, (_, i) => ({ seq: i, receivedAtMs: null })),
+    });
+    // 65,535 statuses in 40 bytes: refused, with the cause in one line.
+    const huge = serializeRtcp(lost(65535));
+    assert.ok(huge.length <= 40);
+    assert.throws(() => parseRtcpCompound(huge), /transport-wide feedback for 65535 packets: one compound may report at most 16384/);
+    // Up to the bound, in one feedback or across several of one compound, it parses.
+    assert.equal(one(serializeRtcp(lost(MAX_TWCC_STATUSES_PER_COMPOUND))).type, 'twcc');
+    const half = serializeRtcp(lost(MAX_TWCC_STATUSES_PER_COMPOUND / 2));
+    assert.equal(parseRtcpCompound(Buffer.concat([half, half])).length, 2);
+    assert.throws(() => parseRtcpCompound(Buffer.concat([half, half, serializeRtcp(lost(1))])), RtcpParseError);
+    // 37 of the worst feedbacks in one datagram: refused, without building millions of entries.
+    const t0 = process.memoryUsage().heapUsed;
+    assert.throws(() => parseRtcpCompound(Buffer.concat(Array(37).fill(huge))), RtcpParseError);
+    assert.ok(process.memoryUsage().heapUsed - t0 < 50e6);
   });
 
   it('chooses small and large deltas at their limits and refuses what 16 bits cannot hold', () => {

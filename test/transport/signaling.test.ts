@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
-import { createSignaling, SignalingClosedError, waitForBye, type Signaling } from '../../src/transport/signaling';
+import { createSignaling, parseSignalMessage, SignalingClosedError, SignalingError, waitForBye, type Signaling } from '../../src/transport/signaling';
 import { uniquePort } from '../helpers/cli';
 
 async function pair(): Promise<{ offer: Signaling; answer: Signaling; port: number }> {
@@ -53,5 +53,40 @@ describe('signaling goodbye', () => {
     assert.deepEqual(await got, { type: 'bye', reason: 'later' });
     offer.close();
     answer.close();
+  });
+});
+
+describe('signaling messages from a peer', () => {
+  const info = { hostname: 'h', bootId: 'b', pid: 1, version: 'v' };
+  const encoder = { width: 640, height: 360, fps: 30, bitrateBps: 1e6, vbvBufferMs: 1000, preset: 'veryfast', tune: 'zerolatency' };
+  const parse = (m: unknown) => parseSignalMessage(JSON.stringify(m));
+
+  it('accepts offers, answers and byes, dropping fields it does not know', () => {
+    const media = { mode: 'dual', backupReference: 'shared', encoder, keyint: 60 };
+    assert.deepEqual(parse({ type: 'offer', sdp: 'v=0\r\n', info, media, later: 1 }), { type: 'offer', sdp: 'v=0\r\n', info, media });
+    assert.deepEqual(parse({ type: 'answer', sdp: 'v=0\n', info }), { type: 'answer', sdp: 'v=0\n', info });
+    assert.deepEqual(parse({ type: 'bye', reason: 'end of stream' }), { type: 'bye', reason: 'end of stream' });
+  });
+
+  it('keeps a bye whose reason is missing or not text (the run must still end)', () => {
+    assert.deepEqual(parse({ type: 'bye', reason: { toString: 0 } }), { type: 'bye', reason: '' });
+    assert.deepEqual(parse({ type: 'bye' }), { type: 'bye', reason: '' });
+  });
+
+  it('refuses malformed messages with one line naming the field', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ type: 'offer', sdp: 'v=0\r\n', info: null }, /^malformed offer: info: .*expected object, received null$/],
+      [{ type: 'offer', sdp: 'v=0\r\n', info: [] }, /^malformed offer: info: /],
+      [{ type: 'answer', sdp: 'v=0\r\n', info: { ...info, pid: -1 } }, /^malformed answer: info\.pid: /],
+      [{ type: 'offer', sdp: 'v=0\r\n', info, media: 5 }, /^malformed offer: media: /],
+      [{ type: 'offer', sdp: 'v=0\r\n', info, media: { mode: 'triple', backupReference: 'shared', encoder } }, /^malformed offer: media\.mode: /],
+      [{ type: 'offer', sdp: 'v=0\r\n', info, media: { mode: 'dual', backupReference: 'shared', encoder: { ...encoder, width: 1e9 } } }, /^malformed offer: media\.encoder\.width: /],
+      [{ type: 'offer', sdp: 'm=video', info }, /^malformed SDP in the offer \(it does not start with 'v=0'\)$/],
+      [{ type: { toString: 0 } }, /^malformed signaling message \(expected an offer, answer or bye\)$/],
+      [[1, 2], /^malformed signaling message \(expected an offer, answer or bye\)$/],
+    ];
+    for (const [m, re] of cases) {
+      assert.throws(() => parse(m), (e: Error) => e instanceof SignalingError && re.test(e.message) && !e.message.includes('\n'), JSON.stringify(m));
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import { TraceError } from './errors';
+import { checkTrace } from './limits';
 import { medianStep, parseNumber } from './numbers';
 import type { LinkState, Trace, TraceSample } from './types';
 
@@ -74,14 +75,14 @@ export function parseTrace(text: string, file: string): Trace {
   }
   if (samples.length === 0) fail({ file, line: lines.length }, 'no samples after the column line');
 
-  return {
+  return checkTrace({
     name: header.get('name')?.value ?? nameOf(file),
     family: header.get('family')?.value ?? 'other',
     source: header.get('source')?.value ?? 'unknown',
     durationS: durationOf(header.get('duration_s'), samples, file),
     loop: loopOf(header.get('loop'), file),
     samples,
-  };
+  }, file);
 }
 
 function checkMagic(first: string, w: Where): void {

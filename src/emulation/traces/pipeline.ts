@@ -6,6 +6,7 @@
  * kbit/s and merged runs (what tc replays).
  */
 import { TraceError } from './errors';
+import { checkTrace } from './limits';
 import { roundTo } from './numbers';
 import { timeWeightedMean } from './stats';
 import { clip, mergeRuns, offset, repeatTo, resample, roundKbit, scaleBy, scaleToMean } from './transforms';
@@ -53,5 +54,5 @@ export function applyPipeline(input: Trace, o: PipelineOptions): Trace {
   }
   if (o.loop !== undefined) t = { ...t, loop: o.loop };
   t = mergeRuns(roundKbit(t));
-  return notes.length ? { ...t, source: `${t.source}; ${notes.join(', ')}` } : t;
+  return checkTrace(notes.length ? { ...t, source: `${t.source}; ${notes.join(', ')}` } : t, t.name);
 }

@@ -1,5 +1,6 @@
 /** The importers by format name, with the options each one takes. */
 import { TraceError } from '../errors';
+import { checkTrace } from '../limits';
 import type { ImportMeta, ImportResult } from './common';
 import { importCsv } from './csv';
 import { importJson } from './json';
@@ -33,7 +34,14 @@ export function isImportFormat(f: string): f is ImportFormat {
   return (IMPORT_FORMATS as readonly string[]).includes(f);
 }
 
+/** Imports `text` in `format`; whatever the importer built is checked against the trace limits (limits.ts). */
 export function importTrace(format: ImportFormat, text: string, file: string, meta: ImportMeta, opts: ImportOptions = {}): ImportResult {
+  const r = runImporter(format, text, file, meta, opts);
+  checkTrace(r.trace, file);
+  return r;
+}
+
+function runImporter(format: ImportFormat, text: string, file: string, meta: ImportMeta, opts: ImportOptions): ImportResult {
   for (const [k, v] of Object.entries(opts)) {
     const [f, flag] = OPTION_FORMAT[k as keyof ImportOptions];
     if (v !== undefined && f !== format) throw new TraceError(`${flag} applies to the ${f} format, not ${format}`);

@@ -5,6 +5,7 @@
  */
 import { TraceError } from '../errors';
 import { linkState } from '../format';
+import { clipped, shown } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { TraceSample } from '../types';
@@ -17,7 +18,7 @@ export function importJson(text: string, file: string, meta: ImportMeta): Import
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new TraceError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new TraceError(`${file}: not valid JSON (${clipped((e as Error).message)})`);
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const pattern = Array.isArray(doc) ? doc : isObj(doc) && Array.isArray(doc.pattern) ? doc.pattern : null;
@@ -30,20 +31,20 @@ export function importJson(text: string, file: string, meta: ImportMeta): Import
   let tMs = 0;
   pattern.forEach((e: unknown, i: number) => {
     const at = `${file}: ${where}[${i}]`;
-    if (!isObj(e)) throw new TraceError(`${at} must be an object {"duration": ms, "capacity": kbit/s}, got ${JSON.stringify(e)}`);
+    if (!isObj(e)) throw new TraceError(`${at} must be an object {"duration": ms, "capacity": kbit/s}, got ${shown(e)}`);
     const { duration, capacity } = e;
     if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
-      throw new TraceError(`${at}.duration must be a positive number of ms, got ${JSON.stringify(duration)}`);
+      throw new TraceError(`${at}.duration must be a positive number of ms, got ${shown(duration)}`);
     }
     if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity < 0) {
-      throw new TraceError(`${at}.capacity must be a number of kbit/s >= 0, got ${JSON.stringify(capacity)}`);
+      throw new TraceError(`${at}.capacity must be a number of kbit/s >= 0, got ${shown(capacity)}`);
     }
     for (const k of Object.keys(e)) if (!KNOWN.has(k)) ignored.add(k);
     samples.push({ timeS: roundTo(tMs / 1000, 6), up: linkState(capacity), down: linkState(capacity) });
     tMs += duration;
   });
 
-  const warnings = ignored.size ? [`${file}: ignored field(s) ${[...ignored].join(', ')} (only duration and capacity are read)`] : [];
+  const warnings = ignored.size ? [`${file}: ignored field(s) ${clipped([...ignored].join(', '))} (only duration and capacity are read)`] : [];
   const trace = mergeRuns({
     name: meta.name,
     family: meta.family,

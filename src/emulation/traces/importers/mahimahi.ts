@@ -13,6 +13,7 @@
  */
 import { TraceError } from '../errors';
 import { linkState } from '../format';
+import { MAX_TRACE_S } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { TraceSample } from '../types';
@@ -34,6 +35,8 @@ export function importMahimahi(text: string, file: string, meta: ImportMeta, bin
   if (stamps.length === 0) throw new TraceError(`${file} line 1: no timestamps (empty file)`);
   const periodMs = stamps[stamps.length - 1];
   if (periodMs === 0) throw new TraceError(`${file}: the last timestamp is the loop period and must be > 0 ms`);
+  // Checked before the bins are made: one per binMs of the period.
+  if (periodMs > MAX_TRACE_S * 1000) throw new TraceError(`${file}: the last timestamp ${periodMs} ms (the loop period) is longer than a week`);
 
   const bins = Math.ceil(periodMs / binMs);
   const counts = new Array<number>(bins).fill(0);
