@@ -1,14 +1,15 @@
 /**
- * `testbed traces list|show|import|generate`: the bundled bandwidth traces, what one
- * looks like, converting other formats to the canonical one, and making model, fixed
- * and step traces (traces/README.md lists the commands behind every bundled file).
+ * `testbed traces list|show|import|export|generate`: the bundled bandwidth traces, what one
+ * looks like, converting other formats to the canonical one and back to mahimahi's, and
+ * making model, fixed and step traces (traces/README.md lists the commands behind every bundled file).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Argument, Option, type Command } from 'commander';
 import {
   applyPipeline,
   binMeans,
   constantTrace,
+  exportMahimahi,
   generateModel,
   IMPORT_FORMATS,
   importTrace,
@@ -16,6 +17,7 @@ import {
   listBundled,
   loadTrace,
   parseSteps,
+  RATE_UNITS,
   secondStats,
   stepTrace,
   TraceError,
@@ -109,8 +111,9 @@ function show(ref: string, binS: number): void {
 }
 
 /** The command's options: the importer's, the pipeline's (`--duration` is its durationS), and the output. */
-interface ImportOpts extends ImportOptions, Omit<PipelineOptions, 'durationS'> {
+interface ImportOpts extends Omit<ImportOptions, 'where'>, Omit<PipelineOptions, 'durationS'> {
   out: string;
+  where?: string[];
   name?: string;
   family: string;
   duration?: number;
@@ -130,11 +133,32 @@ function runImport(format: ImportFormat, file: string, o: ImportOpts): void {
     gap: o.gap,
     column: o.column,
     timeColumn: o.timeColumn,
+    unit: o.unit,
+    // commander sets header true unless --no-header: only its absence is an option.
+    header: o.header === false ? false : undefined,
+    where: o.where?.map(parseWhere),
   });
   warn(warnings);
   const t = applyPipeline(trace, { ...o, durationS: o.duration });
   writeTrace(o.out, t);
   report(o.out, t);
+}
+
+function parseWhere(v: string): { column: string; value: string } {
+  const k = v.indexOf('=');
+  if (k < 1) throw new UsageError(`--where must be COLUMN=VALUE, got '${v}'`);
+  return { column: v.slice(0, k), value: v.slice(k + 1) };
+}
+
+function runExport(ref: string, o: { out: string; direction: 'up' | 'down' }): void {
+  const t = loadTrace(ref);
+  const { text, note } = exportMahimahi(t, o.direction);
+  try {
+    writeFileSync(o.out, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  process.stdout.write(`wrote ${o.out}: ${t.name} ${o.direction}, ${note}\n`);
 }
 
 function report(out: string, t: Trace): void {
@@ -217,8 +241,11 @@ export function addTracesCommand(program: Command): void {
     .option('--bin-ms <ms>', 'mahimahi: capacity bin, ms (default 200)', parseIntOption('--bin-ms', 1, 60_000))
     .option('--max-gap-s <s>', 'text: a step longer than this is a gap (default 5)', parseFloatOption('--max-gap-s', 0.001))
     .addOption(new Option('--gap <policy>', 'text: a gap is an outage, or holds the last rate (default outage)').choices(['outage', 'hold']))
-    .option('--column <name>', 'csv: the capacity column, kbit/s (required for csv)')
-    .option('--time-column <name>', 'csv: a column of times in s (default: one row per second)')
+    .addOption(new Option('--unit <unit>', 'csv, text: the rate column\'s unit, per second (required: the file does not say)').choices(RATE_UNITS))
+    .option('--column <name>', 'csv: the rate column (required for csv; a number from 1 with --no-header)')
+    .option('--time-column <name>', 'csv: a column of times, seconds or date-times (YYYY.MM.DD_HH.MM.SS, ISO 8601); default: one row per second')
+    .option('--no-header', 'csv: the file has no header row (columns are numbers from 1)')
+    .option('--where <column=value>', 'csv: keep only rows whose column holds the value (repeatable: one run of a multi-run file)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--resample-ms <ms>', 'resample to fixed steps (time-weighted mean per step)', parseFloatOption('--resample-ms', 1))
     .option('--offset-s <s>', 'start this many seconds into the trace (wrapping if it loops)', parseFloatOption('--offset-s', 0))
     .option('--duration <s>', 'cut to, or repeat up to, this many seconds', parseFloatOption('--duration', 0.001))
@@ -228,6 +255,15 @@ export function addTracesCommand(program: Command): void {
     .option('--loop', 'the trace loops')
     .option('--no-loop', 'the trace plays once')
     .action(asUsage((format: ImportFormat, file: string, o: ImportOpts & { gap?: GapPolicy }) => runImport(format, file, o)));
+
+  traces
+    .command('export')
+    .description("write a trace in another tool's format: mahimahi (mm-link's delivery opportunities, one pass)")
+    .addArgument(new Argument('<format>', 'output format').choices(['mahimahi']))
+    .argument('<trace>', 'bundled name (e.g. 4g-1) or path to a .trace file')
+    .requiredOption('--out <file>', 'where to write it')
+    .addOption(new Option('--direction <dir>', 'which direction of the trace').choices(['up', 'down']).default('up'))
+    .action(asUsage((_format: string, ref: string, o: { out: string; direction: 'up' | 'down' }) => runExport(ref, o)));
 
   traces
     .command('generate')

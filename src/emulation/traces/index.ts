@@ -8,5 +8,5 @@ export { clip, cut, mergeRuns, offset, repeatTo, resample, roundKbit, scaleBy, s
 export { binMeans, secondStats, timeWeightedMean, traceStats, type SecondStats, type TraceStats } from './stats';
 export { FAMILY_MODELS, MODEL_FAMILIES, generateModel, isModelFamily, type ModelFamily, type ModelParams } from './model';
 export { constantTrace, parseSteps, stepTrace } from './synthetic';
-export { IMPORT_FORMATS, importTrace, isImportFormat, type ImportFormat, type ImportOptions } from './importers';
+export { IMPORT_FORMATS, RATE_UNITS, exportMahimahi, importTrace, isImportFormat, type ImportFormat, type ImportOptions, type RateUnit } from './importers';
 export { applyPipeline, type PipelineOptions } from './pipeline';

@@ -50,7 +50,7 @@ test('traces import: each format to a canonical file, with the transforms and wa
 
   const txt = join(dir, 'rate.txt');
   writeFileSync(txt, '10 1\n11 2\n30 3\n31 4\n');
-  const r2 = await runCli(['traces', 'import', 'text', txt, '--out', join(dir, 'rate.trace'), '--name', 'walk', '--duration', '40', '--loop']);
+  const r2 = await runCli(['traces', 'import', 'text', txt, '--unit', 'Mbit', '--out', join(dir, 'rate.trace'), '--name', 'walk', '--duration', '40', '--loop']);
   assert.equal(r2.code, 0, r2.stderr);
   assertOneLine(r2, /^testbed: warning: .*rate\.txt: 1 gap\(s\) longer than 5 s/);
   const t2 = parseTrace(readFileSync(join(dir, 'rate.trace'), 'utf8'), 'rate.trace');
@@ -60,9 +60,26 @@ test('traces import: each format to a canonical file, with the transforms and wa
 
   const csv = join(dir, 'log.csv');
   writeFileSync(csv, 'Timestamp,DL_bitrate\na,100\nb,-\nc,300\n');
-  const r3 = await runCli(['traces', 'import', 'csv', csv, '--column', 'DL_bitrate', '--out', join(dir, 'log.trace')]);
+  const r3 = await runCli(['traces', 'import', 'csv', csv, '--column', 'DL_bitrate', '--unit', 'kbit', '--out', join(dir, 'log.trace')]);
   assert.equal(r3.code, 0, r3.stderr);
-  assert.match(r3.stderr, /1 of 3 rows had no DL_bitrate/);
+  assert.match(r3.stderr, /1 of 3 samples had no DL_bitrate/);
+
+  // No header, one run of several picked with --where, Mbit/s.
+  const runs = join(dir, 'runs.csv');
+  writeFileSync(runs, '0,1,5\n1,1,6\n0,2,50\n1,2,60\n');
+  const r5 = await runCli(['traces', 'import', 'csv', runs, '--no-header', '--column', '3', '--time-column', '1', '--where', '2=2', '--unit', 'Mbit', '--out', join(dir, 'run2.trace')]);
+  assert.equal(r5.code, 0, r5.stderr);
+  assert.deepEqual(parseTrace(readFileSync(join(dir, 'run2.trace'), 'utf8'), 'run2.trace').samples.map((s) => s.up.kbit), [50000, 60000]);
+
+  // An AlphaRTC gym trace in, mahimahi out.
+  const gym = join(dir, 'gym.json');
+  writeFileSync(gym, JSON.stringify({ uplink: { trace_pattern: [{ duration: 1000, capacity: 1200, rtt: 40 }] } }));
+  const r6 = await runCli(['traces', 'import', 'alphartc', gym, '--out', join(dir, 'gym.trace')]);
+  assert.equal(r6.code, 0, r6.stderr);
+  const r7 = await runCli(['traces', 'export', 'mahimahi', join(dir, 'gym.trace'), '--out', join(dir, 'gym.mm')]);
+  assert.equal(r7.code, 0, r7.stderr);
+  assert.match(r7.stdout, /^wrote .*gym\.mm: gym up, 101 delivery opportunities of 1500 B in 1000 ms/);
+  assert.equal(readFileSync(join(dir, 'gym.mm'), 'utf8').split('\n')[0], '9');
 
   const json = join(dir, 'p.json');
   writeFileSync(json, '[{"duration": 2000, "capacity": 1500.4}, {"duration": 1000, "capacity": 0}]');
@@ -96,9 +113,14 @@ test('bad input: one line on stderr, exit 2, no file written', async () => {
     [['traces', 'show', join(dir, 'missing.trace')], /^testbed: cannot read trace .*missing\.trace \(ENOENT\)/],
     [['traces', 'show', badTrace], /^testbed: .*bad\.trace line 4: up_kbit 'fast' is not a number$/],
     [['traces', 'import', 'mahimahi', badMm, '--out', out], /^testbed: .*bad\.mm line 3: expected one integer millisecond timestamp, got 'x'$/],
-    [['traces', 'import', 'pcap', badMm, '--out', out], /^testbed: .*'pcap'.*mahimahi, text, csv, json/],
+    [['traces', 'import', 'pcap', badMm, '--out', out], /^testbed: .*'pcap'.*mahimahi, text, csv, json, alphartc/],
     [['traces', 'import', 'csv', badMm, '--out', out], /^testbed: the csv format needs --column NAME/],
     [['traces', 'import', 'text', badMm, '--column', 'x', '--out', out], /^testbed: --column applies to the csv format, not text$/],
+    [['traces', 'import', 'text', badMm, '--out', out], /^testbed: the text format needs --unit \(bit, kbit, Mbit, Gbit, byte, kbyte, Mbyte; per second\)/],
+    [['traces', 'import', 'mahimahi', badMm, '--unit', 'kbit', '--out', out], /^testbed: --unit applies to the csv and text formats, not mahimahi$/],
+    [['traces', 'import', 'csv', badMm, '--column', 'x', '--unit', 'kbit', '--where', 'x', '--out', out], /^testbed: --where must be COLUMN=VALUE, got 'x'$/],
+    [['traces', 'import', 'csv', badMm, '--column', 'x', '--unit', 'mbps', '--out', out], /^testbed: .*'mbps'.*bit, kbit, Mbit/],
+    [['traces', 'export', 'mahimahi', 'no-such-trace', '--out', join(dir, 'x.mm')], /^testbed: no bundled trace 'no-such-trace'/],
     [['traces', 'import', 'mahimahi', badMm, '--out', join(dir, 'o.txt')], /^testbed: --out .*o\.txt: a canonical trace file must end in \.trace$/],
     [['traces', 'import', 'mahimahi', join(dir, 'none.mm'), '--out', out], /^testbed: cannot read .*none\.mm \(ENOENT\)$/],
     [['traces', 'import', 'json', badMm, '--out', out, '--clip', '9,1'], /^testbed: --clip must be MIN,MAX in kbit\/s with MIN <= MAX, got '9,1'$/],

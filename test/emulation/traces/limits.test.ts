@@ -29,7 +29,7 @@ test('importers refuse what is not finite, not increasing or absurdly long', () 
     ['text', '0 1\n2 1\n1 1', /times must increase/],
     ['csv', 't,r\n0,1\n1e308,2\n', /./],
   ];
-  for (const [format, text, re] of cases) refused(() => importTrace(format, text, 'F', META, format === 'csv' ? { column: 'r', timeColumn: 't' } : {}), re);
+  for (const [format, text, re] of cases) refused(() => importTrace(format, text, 'F', META, format === 'csv' ? { column: 'r', timeColumn: 't', unit: 'kbit' } : format === 'text' ? { unit: 'Mbit' } : {}), re);
 });
 
 test('deeply nested or huge JSON gives a short message, not a stack overflow', () => {

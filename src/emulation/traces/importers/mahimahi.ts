@@ -16,7 +16,8 @@ import { linkState } from '../format';
 import { MAX_TRACE_S } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
-import type { TraceSample } from '../types';
+import { segments } from '../stats';
+import type { Trace, TraceSample } from '../types';
 import { fileLabel, lineError, numberedLines, type ImportMeta, type ImportResult } from './common';
 
 export const MAHIMAHI_PACKET_BYTES = 1500;
@@ -60,4 +61,41 @@ export function importMahimahi(text: string, file: string, meta: ImportMeta, bin
     samples,
   });
   return { trace, warnings };
+}
+
+/**
+ * The reverse: one pass of the trace's `direction` as an mm-link file, so a canonical
+ * trace replays in mahimahi too. A 1500-byte delivery opportunity is written in the ms
+ * during which the capacity integrated since time 0 completes another packet (a packet
+ * completed at exactly 10.0 ms is written at 9: the ms [9, 10) carried its last bit),
+ * the capacity spread evenly within each sample — the convention the importer reads
+ * back (a line at t counts for the ms from t). mm-link takes the last line as the loop
+ * period, so the file ends with a line at exactly the trace's duration; that line is an
+ * opportunity too (the next pass's first), one packet per period more than the trace
+ * holds, which the returned note states with its share.
+ */
+export function exportMahimahi(t: Trace, direction: 'up' | 'down' = 'up'): { text: string; note: string } {
+  const periodMs = Math.round(t.durationS * 1000);
+  if (periodMs < 1) throw new TraceError(`${t.name}: a mahimahi trace needs a period of at least 1 ms`);
+  const bitsPerPacket = MAHIMAHI_PACKET_BYTES * 8;
+  const out: number[] = [];
+  let bits = 0; // capacity integrated since time 0, bit
+  let next = bitsPerPacket;
+  for (const g of segments(t)) {
+    const rate = g.sample[direction].kbit; // bit per ms
+    const fromMs = g.fromS * 1000;
+    const toMs = Math.min(g.toS * 1000, periodMs);
+    if (rate > 0) {
+      while (bits + rate * (toMs - fromMs) >= next) {
+        out.push(Math.ceil(fromMs + (next - bits) / rate) - 1);
+        next += bitsPerPacket;
+      }
+    }
+    bits += rate * (toMs - fromMs);
+  }
+  out.push(periodMs);
+  const note =
+    `${out.length} delivery opportunities of ${MAHIMAHI_PACKET_BYTES} B in ${periodMs} ms, ` +
+    `the last marking the loop period (1 more than the trace's capacity: ${(100 / out.length).toFixed(2)} %)`;
+  return { text: out.join('\n') + '\n', note };
 }

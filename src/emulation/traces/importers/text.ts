@@ -1,5 +1,6 @@
 /**
- * Two-column text traces: `time_s rate_Mbps` per line, whitespace- or comma-separated,
+ * Two-column text traces: `time_s rate` per line (the rate in `unit` per second: such
+ * logs are usually Mbit/s, but nothing in the file says so), whitespace- or comma-separated,
  * `#` comments, irregular steps (200 ms–3 s) and a start time that is rarely 0. Each rate
  * holds until the next line; the times are shifted so the first is 0 (the shift is kept
  * in `source`); the last rate holds for one median step.
@@ -17,16 +18,19 @@ import { medianStep, parseNumber, roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { TraceSample } from '../types';
 import { fileLabel, lineError, numberedLines, type ImportMeta, type ImportResult } from './common';
+import { toKbit, type RateUnit } from './units';
 
 export type GapPolicy = 'outage' | 'hold';
 
 export interface TextImportOptions {
+  /** Unit of the rate column, per second. */
+  unit: RateUnit;
   /** A step longer than this (s) is a gap (default 5). */
   maxGapS?: number;
   gap?: GapPolicy;
 }
 
-export function importText(text: string, file: string, meta: ImportMeta, opts: TextImportOptions = {}): ImportResult {
+export function importText(text: string, file: string, meta: ImportMeta, opts: TextImportOptions): ImportResult {
   const maxGapS = opts.maxGapS ?? 5;
   const policy = opts.gap ?? 'outage';
   if (!(maxGapS > 0)) throw new TraceError(`--max-gap-s must be > 0, got ${maxGapS}`);
@@ -34,14 +38,14 @@ export function importText(text: string, file: string, meta: ImportMeta, opts: T
   for (const l of numberedLines(text.replace(/#[^\n]*/g, ''))) {
     const fields = l.text.split(/[\s,]+/);
     const t = parseNumber(fields[0]);
-    const mbps = fields.length === 2 ? parseNumber(fields[1]) : null;
-    if (fields.length !== 2 || t === null || mbps === null) throw lineError(file, l.line, `expected 'time_s rate_Mbps', got '${l.text}'`);
-    if (mbps < 0) throw lineError(file, l.line, `the rate must not be negative, got ${fields[1]}`);
+    const rate = fields.length === 2 ? parseNumber(fields[1]) : null;
+    if (fields.length !== 2 || t === null || rate === null) throw lineError(file, l.line, `expected 'time_s rate', got '${l.text.slice(0, 60)}'`);
+    if (rate < 0) throw lineError(file, l.line, `the rate must not be negative, got ${fields[1]}`);
     const prev = rows[rows.length - 1];
     if (prev && t <= prev.t) throw lineError(file, l.line, `times must increase (${fields[0]} after ${prev.t})`);
-    rows.push({ t, kbit: roundTo(mbps * 1000, 3) });
+    rows.push({ t, kbit: roundTo(toKbit(rate, opts.unit), 3) });
   }
-  if (rows.length < 2) throw new TraceError(`${file}: needs at least two 'time_s rate_Mbps' lines (found ${rows.length})`);
+  if (rows.length < 2) throw new TraceError(`${file}: needs at least two 'time_s rate' lines (found ${rows.length})`);
 
   const t0 = rows[0].t;
   const times = rows.map((r) => roundTo(r.t - t0, 6));
@@ -72,7 +76,7 @@ export function importText(text: string, file: string, meta: ImportMeta, opts: T
   const trace = mergeRuns({
     name: meta.name,
     family: meta.family,
-    source: `text ${fileLabel(file)}: ${rows.length} 'time_s rate_Mbps' lines, median step ${roundTo(step, 3)} s${shift}${gaps ? `, ${gaps} gap(s) as ${policy === 'outage' ? 'outages' : 'held rate'}` : ''}`,
+    source: `text ${fileLabel(file)}: ${rows.length} 'time_s rate' lines (${opts.unit}/s), median step ${roundTo(step, 3)} s${shift}${gaps ? `, ${gaps} gap(s) as ${policy === 'outage' ? 'outages' : 'held rate'}` : ''}`,
     durationS: roundTo(times[times.length - 1] + step, 6),
     loop: false,
     samples,
