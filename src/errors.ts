@@ -21,3 +21,15 @@ export function oneLine(msg: string): string {
     .filter((l) => l !== '')
     .join(' ');
 }
+
+/**
+ * Text from outside (a file's line, a peer's field, a library's message) quoted in an error:
+ * control characters and line breaks as spaces, runs of spaces as one, at most `max`
+ * characters — so every message stays one short line (the fuzz pass found messages of 1.5 M
+ * characters and JSON errors over several lines).
+ */
+export function clipText(s: string, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const one = s.replace(/[\s\x00-\x1f\x7f]+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}

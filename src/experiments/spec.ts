@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { UsageError } from '../errors';
+import { clipText, UsageError } from '../errors';
 
 export type PeerRole = 'offer' | 'answer';
 
@@ -128,7 +128,8 @@ class Where {
     return new Where(this.file, this.path ? `${this.path}.${key}` : key);
   }
   fail(msg: string): never {
-    throw new UsageError(`${this.file}: ${this.path ? this.path + ': ' : ''}${msg}`);
+    // Keys and values come from the file: the message stays one short line whatever they hold.
+    throw new UsageError(`${this.file}: ${clipText(`${this.path ? this.path + ': ' : ''}${msg}`, 250)}`);
   }
 }
 
@@ -141,7 +142,7 @@ function describe(v: Json | undefined): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${clipText(JSON.stringify(v), 60)}`;
 }
 
 function onlyKnown(obj: { [k: string]: Json }, known: string[], w: Where): void {
@@ -186,7 +187,7 @@ function name(v: Json | undefined, w: Where, what: string): string {
 function jsonError(text: string, file: string, e: Error): never {
   const m = /position (\d+)/.exec(e.message);
   const where = m ? ` line ${text.slice(0, Number(m[1])).split('\n').length}` : '';
-  throw new UsageError(`${file}${where}: not valid JSON (${e.message.replace(/ in JSON at position \d+.*$/, '')})`);
+  throw new UsageError(`${file}${where}: not valid JSON (${clipText(e.message.replace(/ in JSON at position \d+.*$/s, ''))})`);
 }
 
 /** Reads and validates a spec file. */

@@ -56,8 +56,14 @@ export function decodeAppMessage(data: Buffer): AppMessage | null {
   if (data.length < 1) return null;
   switch (data[0]) {
     case KIND_CLOCK_ECHO:
+    {
       if (data.length < 24) return null;
-      return { kind: 'clock-echo', lsr: data.readUInt32BE(4), receivedMs: data.readDoubleBE(8), sentMs: data.readDoubleBE(16) };
+      const receivedMs = data.readDoubleBE(8);
+      const sentMs = data.readDoubleBE(16);
+      // Doubles on the wire: a NaN or an infinity would poison the clock-offset estimate.
+      if (!Number.isFinite(receivedMs) || !Number.isFinite(sentMs)) return null;
+      return { kind: 'clock-echo', lsr: data.readUInt32BE(4), receivedMs, sentMs };
+    }
     case KIND_IFRAME_COMPLETE:
       if (data.length < 8) return null;
       return { kind: 'iframe-complete', frameId: data.readUInt32BE(4) };

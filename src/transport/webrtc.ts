@@ -417,5 +417,18 @@ export class WebRtcPeer implements PacketTransport {
 }
 
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+}
+
+/**
+ * werift's SDP parser alone (what setRemoteDescription runs first), for the fuzz pass:
+ * throws a TransportError with one line when werift refuses the text, whatever werift
+ * threw (its parser throws TypeErrors on some inputs).
+ */
+export function parseSdp(sdp: string): { media: number } {
+  try {
+    return { media: werift.SessionDescription.parse(sdp).media.length };
+  } catch (e) {
+    throw new TransportError(`malformed SDP (${firstLine(e)})`);
+  }
 }

@@ -6,6 +6,7 @@
  * duration, and a mahimahi file whose last timestamp was 10^12 ms asking for an array of
  * 5·10^9 bins.
  */
+import { clipText } from '../../errors';
 import { TraceError } from './errors';
 import type { LinkState, Trace } from './types';
 
@@ -55,11 +56,5 @@ export function shown(v: unknown, max = 60): string {
   } catch {
     s = Array.isArray(v) ? 'an array' : typeof v;
   }
-  return clipped(s, max);
-}
-
-/** Text cut to `max` characters on one line (an error message quoting input). */
-export function clipped(s: string, max = 200): string {
-  const one = s.replace(/\s+/g, ' ');
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+  return clipText(s, max);
 }

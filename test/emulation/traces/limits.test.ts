@@ -9,7 +9,8 @@ import { TraceError } from '../../../src/emulation/traces/errors';
 import { parseTrace } from '../../../src/emulation/traces/format';
 import { importTrace, type ImportFormat } from '../../../src/emulation/traces/importers';
 import { applyPipeline } from '../../../src/emulation/traces/pipeline';
-import { checkTrace, clipped, shown } from '../../../src/emulation/traces/limits';
+import { checkTrace, shown } from '../../../src/emulation/traces/limits';
+import { clipText } from '../../../src/errors';
 
 const META = { name: 'x', family: 'other' };
 
@@ -53,5 +54,5 @@ test('values quoted in messages are short and never throw', () => {
   assert.equal(shown(deep), 'an array');
   assert.equal(shown('x'.repeat(1000)).length, 60);
   assert.equal(shown(undefined), 'undefined');
-  assert.equal(clipped('a\nb  c'), 'a b c');
+  assert.equal(clipText('a\nb  c\x1b[2J'), 'a b c [2J');
 });

@@ -11,7 +11,8 @@
  */
 import { TraceError } from '../errors';
 import { linkState } from '../format';
-import { clipped, shown } from '../limits';
+import { clipText } from '../../../errors';
+import { shown } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { LinkState, TraceSample } from '../types';
@@ -62,7 +63,7 @@ export function importAlphaRtc(text: string, file: string, meta: ImportMeta): Im
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new TraceError(`${file}: not valid JSON (${clipped((e as Error).message)})`);
+    throw new TraceError(`${file}: not valid JSON (${clipText((e as Error).message)})`);
   }
   if (!isObj(doc)) throw new TraceError(`${file}: expected {"uplink": {"trace_pattern": [...]}, ...}, got ${shown(doc)}`);
   const jitter = { n: 0 };

@@ -1,5 +1,6 @@
 /** What every importer returns, and the helpers they share. */
 import { basename } from 'node:path';
+import { clipText } from '../../../errors';
 import { TraceError } from '../errors';
 import type { Trace } from '../types';
 
@@ -16,7 +17,7 @@ export interface ImportMeta {
 }
 
 export function lineError(file: string, line: number, what: string): TraceError {
-  return new TraceError(`${file} line ${line}: ${what}`);
+  return new TraceError(`${file} line ${line}: ${clipText(what, 250)}`);
 }
 
 /** The input lines with their 1-based numbers, without CR, skipping blank ones. */

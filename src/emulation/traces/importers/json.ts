@@ -5,7 +5,8 @@
  */
 import { TraceError } from '../errors';
 import { linkState } from '../format';
-import { clipped, shown } from '../limits';
+import { clipText } from '../../../errors';
+import { shown } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { TraceSample } from '../types';
@@ -18,7 +19,7 @@ export function importJson(text: string, file: string, meta: ImportMeta): Import
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new TraceError(`${file}: not valid JSON (${clipped((e as Error).message)})`);
+    throw new TraceError(`${file}: not valid JSON (${clipText((e as Error).message)})`);
   }
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const pattern = Array.isArray(doc) ? doc : isObj(doc) && Array.isArray(doc.pattern) ? doc.pattern : null;
@@ -44,7 +45,7 @@ export function importJson(text: string, file: string, meta: ImportMeta): Import
     tMs += duration;
   });
 
-  const warnings = ignored.size ? [`${file}: ignored field(s) ${clipped([...ignored].join(', '))} (only duration and capacity are read)`] : [];
+  const warnings = ignored.size ? [`${file}: ignored field(s) ${clipText([...ignored].join(', '))} (only duration and capacity are read)`] : [];
   const trace = mergeRuns({
     name: meta.name,
     family: meta.family,

@@ -39,14 +39,25 @@ export function importMahimahi(text: string, file: string, meta: ImportMeta, bin
   // Checked before the bins are made: one per binMs of the period.
   if (periodMs > MAX_TRACE_S * 1000) throw new TraceError(`${file}: the last timestamp ${periodMs} ms (the loop period) is longer than a week`);
 
+  // Bins that hold opportunities, in order; the empty ones between them are one outage
+  // sample each (mergeRuns would fold a run of zeros anyway), so the work follows the
+  // file's size, not its period (a 4-byte file may span a week).
+  const counts = new Map<number, number>();
+  for (const t of stamps) {
+    const b = t === periodMs ? 0 : Math.floor(t / binMs);
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
   const bins = Math.ceil(periodMs / binMs);
-  const counts = new Array<number>(bins).fill(0);
-  for (const t of stamps) counts[t === periodMs ? 0 : Math.floor(t / binMs)]++;
-  const samples: TraceSample[] = counts.map((n, b) => {
-    const lenMs = Math.min(binMs, periodMs - b * binMs);
-    const kbit = roundTo((n * MAHIMAHI_PACKET_BYTES * 8) / lenMs, 3); // bit per ms = kbit/s
-    return { timeS: (b * binMs) / 1000, up: linkState(kbit), down: linkState(kbit) };
-  });
+  const kbitOf = (b: number, n: number) => roundTo((n * MAHIMAHI_PACKET_BYTES * 8) / Math.min(binMs, periodMs - b * binMs), 3); // bit per ms = kbit/s
+  const samples: TraceSample[] = [];
+  const at = (b: number, kbit: number) => samples.push({ timeS: (b * binMs) / 1000, up: linkState(kbit), down: linkState(kbit) });
+  let next = 0;
+  for (const b of [...counts.keys()].sort((x, y) => x - y)) {
+    if (b > next) at(next, 0);
+    at(b, kbitOf(b, counts.get(b)!));
+    next = b + 1;
+  }
+  if (next < bins) at(next, 0);
 
   const warnings: string[] = [];
   if (stamps[0] >= 1000) warnings.push(`${file}: the first delivery opportunity is at ${stamps[0]} ms: the trace starts with an outage (as mm-link replays it)`);
