@@ -305,6 +305,14 @@ export class WebRtcPeer implements PacketTransport {
     }
   }
 
+  /** The local UDP address of the nominated ICE pair (where the peer's media arrives), once connected. */
+  localMediaAddress(): { address: string; port: number } | null {
+    const socket = this.registerTap().iceTransport.connection.nominated?.protocol?.transport?.socket;
+    if (!socket) return null;
+    const a = socket.address();
+    return { address: a.address, port: a.port };
+  }
+
   /**
    * What was negotiated: the media SSRCs per m-line (the offerer's, which is the sending
    * side: announced in its SDP as `a=ssrc:`) and the H.264 payload type.

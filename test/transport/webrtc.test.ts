@@ -5,7 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
 import * as werift from 'werift';
+import { rng } from '../helpers/random';
 import { installSrtpTap, RocEstimator, WebRtcPeer } from '../../src/transport/webrtc';
 import { EXT_ID } from '../../src/rtp/types';
 import { serializeRtp, parseRtp } from '../../src/rtp/packet';
@@ -124,6 +126,47 @@ test('RTP across a sequence-number wrap with a 300-packet gap and a late retrans
     while (got.length < seqs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([...got].sort((x, y) => x - y), [...seqs].sort((x, y) => x - y));
   } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a burst of garbage UDP at the media port (random, STUN-, DTLS-, RTP- and RTCP-looking) does not end the session', { timeout: 30_000 }, async () => {
+  const { a, b } = await connectedPair(1);
+  const sock = dgram.createSocket('udp4');
+  try {
+    const n = a.negotiated();
+    const target = b.localMediaAddress();
+    assert.ok(target, 'the answer has a nominated local address');
+    let got = 0;
+    b.onRtp = () => got++;
+    let rtcp = 0;
+    b.onRtcp = () => rtcp++;
+    let seq = 0;
+    const send = () => a.sendRtp(serializeRtp({ payloadType: n.payloadType, sequenceNumber: seq++ & 0xffff, timestamp: seq * 3000, ssrc: n.ssrcs[0], marker: true, extensions: {}, payload: Buffer.alloc(200, 7) }));
+    const media = setInterval(send, 5);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = got;
+    assert.ok(before > 10, `media flows before the burst (${before} packets)`);
+    // 4000 datagrams, first byte chosen so werift's demultiplexer (RFC 7983) sends each kind
+    // to STUN, DTLS and SRTP/SRTCP alike; the rest random.
+    const rand = rng(99);
+    const firstBytes = [0x00, 0x01, 0x16, 0x14, 0x17, 0x80, 0x81, 0x90];
+    for (let i = 0; i < 4000; i++) {
+      const d = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 1200) }, () => Math.floor(rand() * 256)));
+      d[0] = firstBytes[i % firstBytes.length];
+      if (d[0] >= 0x80 && d.length > 1) d[1] = i % 2 ? n.payloadType : 200 + (i % 7); // RTP or RTCP packet types
+      sock.send(d, target!.port, target!.address);
+      if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const during = got;
+    await new Promise((r) => setTimeout(r, 500));
+    clearInterval(media);
+    assert.ok(got - during > 50, `media still flows after the burst (${got - during} packets in 0.5 s)`);
+    assert.equal(rtcp, 0, 'no garbage reached the RTCP handler as if authenticated');
+  } finally {
+    sock.close();
     await a.close();
     await b.close();
   }
