@@ -33,3 +33,7 @@ export function clipText(s: string, max = 200): string {
   const one = s.replace(/[\s\x00-\x1f\x7f]+/g, ' ');
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
+
+/** The shell's exit status for a run ended by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof SIGNAL_EXIT;

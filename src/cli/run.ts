@@ -9,6 +9,7 @@ import { commanderArgChecker } from '../experiments/arg-check';
 import { dryRunText, exportSlurm, loadExperiment, runCells, selectCell } from '../experiments/runner';
 import { collectSummaryRows, rebuildSummaryCsv } from '../experiments/results';
 import { formatCellTable } from '../experiments/table';
+import { SIGNAL_EXIT } from '../errors';
 import { parseIntOption, UsageError } from './session';
 
 interface RunOpts {
@@ -51,7 +52,7 @@ export function addRunCommand(program: Command, buildCli: () => Command): void {
       }
       const code = await runCells(exp, selected, o.force);
       process.stdout.write(`\n${formatCellTable(collectSummaryRows(exp.outDir, selected))}results: ${exp.outDir}\n`);
-      if (code === 130) throw new UsageError('interrupted: finished cells are kept; run the same command again to resume', 130);
+      if (code === SIGNAL_EXIT.SIGINT || code === SIGNAL_EXIT.SIGTERM) throw new UsageError('interrupted: finished cells are kept; run the same command again to resume', code);
       if (code !== 0) throw new UsageError(`some cells failed (their reasons are in summary.csv and each cell's meta.json)`, code);
     });
 }

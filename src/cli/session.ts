@@ -12,7 +12,7 @@ import { tryJoin } from '../metrics/join';
 import { createSignaling, type Signaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 
-import { oneLine, UsageError } from '../errors';
+import { oneLine, SIGNAL_EXIT, UsageError, type StopSignal } from '../errors';
 export { oneLine, UsageError };
 export { readMeta, sameClock, VERSION, writeMeta } from '../metrics/run-meta';
 
@@ -73,7 +73,7 @@ export class PeerRun {
     this.aborted = new Promise<never>((_, reject) => (this.abortConnect = reject));
     this.aborted.catch(() => {});
     this.stopped = new Promise<void>((r) => (this.ended = r));
-    onInterrupt((sig) => this.stop(`interrupted (${sig})`, 130));
+    onInterrupt((sig, code) => this.stop(`interrupted (${sig})`, code));
   }
 
   /**
@@ -152,12 +152,12 @@ export function makeLogger(verbose: boolean, tag: string): (msg: string) => void
  * Runs `onStop` once on SIGINT/SIGTERM so files are flushed and closed; a second
  * signal exits at once.
  */
-export function onInterrupt(onStop: (signal: string) => void): void {
+export function onInterrupt(onStop: (signal: StopSignal, exitCode: number) => void): void {
   let seen = false;
-  const handler = (signal: string) => {
-    if (seen) process.exit(130);
+  const handler = (signal: StopSignal) => {
+    if (seen) process.exit(SIGNAL_EXIT[signal]);
     seen = true;
-    onStop(signal);
+    onStop(signal, SIGNAL_EXIT[signal]);
   };
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monotonicClock, type Clock } from '../clock';
-import { UsageError } from '../errors';
+import { SIGNAL_EXIT, UsageError, type StopSignal } from '../errors';
 import { CellRun, describeCommands, estimateCellSeconds, traceRunSeconds, type PreparedTrace } from './cell-run';
 import { peerCommands, RECORDING_FILE, traceFileOf } from './commands';
 import { checkLinkSupport } from './link';
@@ -109,7 +109,7 @@ export interface RunIo {
   stderr: NodeJS.WriteStream;
 }
 
-/** Runs the selected cells; returns the exit code (0 all done, 1 a cell failed, 130 interrupted). */
+/** Runs the selected cells; returns the exit code (0 all done, 1 a cell failed, 130 / 143 interrupted by SIGINT / SIGTERM). */
 export async function runCells(exp: Experiment, selected: Cell[], force: boolean, io: RunIo = { clock: monotonicClock, stderr: process.stderr }): Promise<number> {
   const { spec, outDir } = exp;
   const toRun = selected.filter((c) => shouldRun(cellStatus(cellDir(outDir, c), cellFingerprint(spec, c)), force));
@@ -132,9 +132,11 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
 
   let current: CellRun | null = null;
   let interrupted: string | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
+  let interruptCode = 0;
+  const onSignal = (sig: StopSignal) => {
+    if (interrupted) process.exit(SIGNAL_EXIT[sig]);
     interrupted = `interrupted (${sig})`;
+    interruptCode = SIGNAL_EXIT[sig];
     current?.interruptNow(interrupted);
   };
   const onInt = () => onSignal('SIGINT');
@@ -184,7 +186,7 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
       `${interrupted ? `, ${selected.length - ran - skipped} not run (${interrupted})` : ''}; ` +
       `${plural(summary.rows, 'row')} in ${summary.path}\n`,
   );
-  if (interrupted) return 130;
+  if (interrupted) return interruptCode;
   return failed ? 1 : 0;
 }
 

@@ -287,35 +287,37 @@ describe('a peer that disappears mid-stream (kill -9): the survivor finishes its
   });
 });
 
-describe('SIGINT mid-stream: files flushed and closed, meta says interrupted, exit 130', () => {
-  it('on the offer (the answer then sees its peer gone: exit 3)', { timeout: 40_000 }, async () => {
-    const { offer, answer, outO, outA } = await streamingPair();
-    offer.child.kill('SIGINT');
-    const [o, a] = await Promise.all([offer.done, answer.done]);
-    assert.equal(o.code, 130);
-    assertOneLine(o, /^testbed: interrupted \(SIGINT\)$/);
-    assertClosedCsv(join(outO, 'sender-frames.csv'), SENDER_COLUMNS, 20);
-    assertIncomplete(outO, 'sender', /interrupted \(SIGINT\)/);
-    assert.equal(a.code, 3);
-    assertOneLine(a, /^testbed: the peer disappeared/);
-    assertClosedCsv(join(outA, 'receiver-frames.csv'), RECEIVER_COLUMNS, 20);
-    assertIncomplete(outA, 'receiver', /peer disappeared/);
-  });
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  describe(`${sig} mid-stream: files flushed and closed, meta says interrupted, exit ${code}`, () => {
+    it('on the offer (the answer then sees its peer gone: exit 3)', { timeout: 40_000 }, async () => {
+      const { offer, answer, outO, outA } = await streamingPair();
+      offer.child.kill(sig);
+      const [o, a] = await Promise.all([offer.done, answer.done]);
+      assert.equal(o.code, code, o.stderr);
+      assertOneLine(o, new RegExp(`^testbed: interrupted \\(${sig}\\)$`));
+      assertClosedCsv(join(outO, 'sender-frames.csv'), SENDER_COLUMNS, 20);
+      assertIncomplete(outO, 'sender', new RegExp(`interrupted \\(${sig}\\)`));
+      assert.equal(a.code, 3);
+      assertOneLine(a, /^testbed: the peer disappeared/);
+      assertClosedCsv(join(outA, 'receiver-frames.csv'), RECEIVER_COLUMNS, 20);
+      assertIncomplete(outA, 'receiver', /peer disappeared/);
+    });
 
-  it('on the answer (the offer then sees its peer gone: exit 3)', { timeout: 40_000 }, async () => {
-    const { offer, answer, outO, outA } = await streamingPair();
-    answer.child.kill('SIGINT');
-    const [o, a] = await Promise.all([offer.done, answer.done]);
-    assert.equal(a.code, 130);
-    assertOneLine(a, /^testbed: interrupted \(SIGINT\)$/);
-    assertClosedCsv(join(outA, 'receiver-frames.csv'), RECEIVER_COLUMNS, 20);
-    assertIncomplete(outA, 'receiver', /interrupted \(SIGINT\)/);
-    assert.equal(o.code, 3);
-    assertOneLine(o, /^testbed: the peer disappeared/);
-    assertClosedCsv(join(outO, 'sender-frames.csv'), SENDER_COLUMNS, 20);
-    assertIncomplete(outO, 'sender', /peer disappeared/);
+    it('on the answer (the offer then sees its peer gone: exit 3)', { timeout: 40_000 }, async () => {
+      const { offer, answer, outO, outA } = await streamingPair();
+      answer.child.kill(sig);
+      const [o, a] = await Promise.all([offer.done, answer.done]);
+      assert.equal(a.code, code, a.stderr);
+      assertOneLine(a, new RegExp(`^testbed: interrupted \\(${sig}\\)$`));
+      assertClosedCsv(join(outA, 'receiver-frames.csv'), RECEIVER_COLUMNS, 20);
+      assertIncomplete(outA, 'receiver', new RegExp(`interrupted \\(${sig}\\)`));
+      assert.equal(o.code, 3);
+      assertOneLine(o, /^testbed: the peer disappeared/);
+      assertClosedCsv(join(outO, 'sender-frames.csv'), SENDER_COLUMNS, 20);
+      assertIncomplete(outO, 'sender', /peer disappeared/);
+    });
   });
-});
+}
 
 describe('invalid options: one line, exit 2', () => {
   const cases: [string, string[], RegExp][] = [

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromiumMissing, inspectDashboard } from '../report/browser';
 import { join } from 'node:path';
 import { buildCli } from '../../src/cli/main';
-import { checkRequested, detectFeatures, listNamespaces } from '../../src/emulation/netns';
+import { checkRequested, detectFeatures, listNamespaces, ShapedLink } from '../../src/emulation/netns';
 import { loadTrace } from '../../src/emulation/traces/files';
 import { capacityAt } from '../../src/emulation/traces/lookup';
 import { commanderArgChecker } from '../../src/experiments/arg-check';
@@ -208,6 +208,39 @@ describe('testbed run experiments/smoke.json', { timeout: 240_000 }, () => {
   });
 });
 
+describe('testbed run killed (SIGKILL) mid-cell', { timeout: 120_000 }, () => {
+  it('leaves its link to the next run\'s sweep, which removes the namespaces and ends the orphaned peers (they flush on SIGTERM); the cell is not complete and runs again', async (t) => {
+    if (noShaping) return t.skip(noShaping);
+    const dir = tempDir('run-kill');
+    const spec = join(dir, 'kill.json');
+    writeFileSync(spec, JSON.stringify({ name: 'kill', duration_s: 30, warmup_s: 1, arms: { fixed: { offer: ['--mode', 'single', '--rate-control', 'fixed', '--bitrate', 800000] } }, traces: [{ trace: 'fixed-2.0' }], link: { queue_ms: 200 } }));
+    const out = join(dir, 'out');
+    const run = startCli(['run', spec, '--out', out], { timeoutMs: 90_000 });
+    const cellDir = join(out, 'fixed__fixed-2.0__r0');
+    await waitFor(() => csvLinesSoFar(join(cellDir, 'sender-frames.csv')) > 60, 60_000, 'two seconds streamed');
+    const nsA = readJson<CellMeta>(join(cellDir, 'meta.json')).commands.offer[3];
+    run.child.kill('SIGKILL');
+    await run.done;
+    // Nothing of the runner's ran: its link and peers are still there.
+    assert.ok(listNamespaces().includes(nsA), `namespace ${nsA} still there after SIGKILL`);
+    const removed = ShapedLink.sweepStale();
+    assert.ok(removed.some((n) => nsA.startsWith(n)), `swept ${removed.join(', ')}`);
+    assert.ok(!listNamespaces().some((n) => removed.some((r) => n.startsWith(r))), 'no namespace of the killed run left');
+    // The orphaned peers got SIGTERM from the sweep: their own files are closed and say why.
+    await waitFor(() => existsSync(join(cellDir, 'sender-meta.json')) && existsSync(join(cellDir, 'receiver-meta.json')), 20_000, 'both peers ended');
+    for (const role of ['sender', 'receiver'] as const) {
+      const own = readJson<{ complete: boolean; incomplete_reason: string }>(join(cellDir, `${role}-meta.json`));
+      assert.equal(own.complete, false);
+      assert.match(own.incomplete_reason, /^interrupted \(SIGTERM\)$|^the peer disappeared/, role);
+    }
+    assertClosedCsv(join(cellDir, 'sender-frames.csv'), SENDER_COLUMNS, 60);
+    // The cell's own meta.json was written at its start and never completed: a rerun picks it up.
+    assert.notEqual(readJson<CellMeta>(join(cellDir, 'meta.json')).complete, true);
+    const dry = await runCli(['run', spec, '--out', out, '--dry-run'], { timeoutMs: 30_000 });
+    assert.doesNotMatch(dry.stdout + dry.stderr, /already done/);
+  });
+});
+
 describe('testbed run over loopback (traces "none")', { timeout: 180_000 }, () => {
   it('a failing cell is recorded and the run goes on; exit 1 at the end; the next run retries only it', async () => {
     const dir = tempDir('run-fail');
@@ -274,5 +307,24 @@ describe('testbed run over loopback (traces "none")', { timeout: 180_000 }, () =
     assert.equal(quality.length, rendered.length);
     assert.deepEqual(new Set(quality.map((q) => q.frame_id)), new Set(rendered.map((r) => r.frame_id)));
     for (const q of quality) assert.ok(Number(q.psnr_db) > 20 && Number(q.psnr_y_db) > 20, `picture ${q.frame_id}: ${q.psnr_db} dB`);
+  });
+
+  it('SIGTERM mid-cell: the cell is recorded as interrupted (SIGTERM), no further cell runs, exit 143', async () => {
+    const dir = tempDir('run-term');
+    const spec = join(dir, 'term.json');
+    writeFileSync(spec, JSON.stringify({ name: 'term', duration_s: 15, warmup_s: 1, arms: { a: { offer: ['--rate-control', 'fixed'] }, b: { offer: ['--rate-control', 'fixed'] } }, traces: 'none' }));
+    const out = join(dir, 'out');
+    const run = startCli(['run', spec, '--out', out], { timeoutMs: 90_000 });
+    const cellDir = join(out, 'a__none__r0');
+    await waitFor(() => csvLinesSoFar(join(cellDir, 'sender-frames.csv')) > 60, 60_000, 'two seconds streamed');
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    assert.equal(r.code, 143, r.stderr);
+    assert.match(r.stderr, /1 not run \(interrupted \(SIGTERM\)\)/);
+    const meta = readJson<CellMeta>(join(cellDir, 'meta.json'));
+    assert.equal(meta.complete, false);
+    assert.equal(meta.incomplete_reason, 'interrupted (SIGTERM)');
+    assertClosedCsv(join(cellDir, 'frames.csv'), JOINED_COLUMNS, 60);
+    assert.equal(existsSync(join(out, 'b__none__r0', 'meta.json')), false);
   });
 });
