@@ -107,7 +107,10 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       encoder: described?.encoder,
       keyint: described?.keyint,
       render: (frame, _id, renderMs) => record(frame, renderMs),
-      onFrameSettled: (f) => out.onFrameSettled(f),
+      onFrameSettled: (f) => {
+        out.onFrameSettled(f);
+        s.onFrameSettled(f.frameId, f.renderedFrom !== null);
+      },
       onEvent: event,
       onKeyFrameNeeded: (reason) => s.requestKeyFrame(reason),
       onEpisodeFeedback: (kind, frameId, pictureId) => s.episodeFeedback(kind, frameId, pictureId),

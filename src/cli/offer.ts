@@ -128,9 +128,11 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     peer.onDisconnect = (state) => finished || run.stop(`the peer disappeared (connection ${state})`, 3);
     signaling.onClose(() => finished || run.stop('the peer disappeared (signaling closed)', 3));
     session.start();
+    await session.waitForReceiver(o.connectTimeout * 1000, run.stopped);
     log('streaming');
     await source.run(clock, realTimer, (cap) => s.onCapture(cap));
     if (run.stopReason === null && !(await s.drain(5000))) log('pacer did not drain within 5 s');
+    if (run.stopReason === null) await session.endStream(run.stopped);
     finished = run.stopReason === null;
     run.setClock(session.clockRelation());
   } catch (e) {

@@ -95,7 +95,13 @@ export class NackGenerator {
       return 0;
     }
     const u = this.unwrap(s);
-    if (u === this.newest) return 0;
+    if (u === this.newest) {
+      // Only on the list when expectUpTo announced it before it arrived.
+      const e = this.list.get(u);
+      if (!e) return 0;
+      this.list.delete(u);
+      return e.retries;
+    }
     if (u < this.newest) {
       // Out of order (late or retransmitted): it needs no more requests.
       const e = this.list.get(u);
@@ -132,6 +138,20 @@ export class NackGenerator {
       if (e.retries >= NACK_MAX_RETRIES) this.list.delete(u);
     }
     return out;
+  }
+
+  /**
+   * The sender says its newest packet is `lastSeq` (ours: the end-of-stream message): what
+   * lies between the newest received and it goes on the list, as a later packet's arrival
+   * would put it there. A lost tail has no later packet, so only this reveals it. Needs one
+   * packet received first (the start of the stream is otherwise unknown).
+   */
+  expectUpTo(lastSeq: number, nowMs: number): void {
+    if (!this.initialized) return;
+    const u = this.unwrap(lastSeq & 0xffff);
+    if (u <= this.newest) return;
+    this.addGap(this.newest + 1, u + 1, nowMs);
+    this.newest = u;
   }
 
   /** Forgets everything older than `seq` (NackRequester::ClearUpTo). */

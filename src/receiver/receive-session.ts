@@ -8,7 +8,7 @@
  */
 import { repeat, type Clock, type Timer } from '../clock';
 import type { ReceiverEventRow } from '../metrics/rows';
-import { APP_IDENTIFIER, encodeAppMessage } from '../rtp/app-feedback';
+import { APP_IDENTIFIER, decodeAppMessage, encodeAppMessage } from '../rtp/app-feedback';
 import { parseRtp } from '../rtp/packet';
 import { ntpMiddle32, tryParseRtcpCompound, serializeRtcpCompound } from '../rtp/rtcp';
 import type { ReportBlock, RtcpPacket, RtpPacket, StreamKind } from '../rtp/types';
@@ -24,6 +24,8 @@ export const FEEDBACK_TICK_MS = 20;
 /** At most one PLI per this interval (libwebrtc re-requests key frames every 200 ms while waiting). */
 export const MIN_PLI_INTERVAL_MS = 100;
 const WATCHDOG_MS = 250;
+/** Settled pictures remembered for the end-of-stream answer (a few seconds of video). */
+const SETTLED_MEMORY = 256;
 
 /** What the session feeds: the frame path (VideoReceiver). */
 export interface MediaSink {
@@ -61,6 +63,10 @@ export class ReceiveSession {
   private readonly startedMs: number;
   private lastPliMs = -Infinity;
   private sink: MediaSink | null = null;
+  /** Recently settled pictures → rendered (from any stream), for the end-of-stream answer. */
+  private readonly settled = new Map<number, boolean>();
+  /** The last picture the sender announced, once it did. */
+  private endOfStream: number | null = null;
   packetsReceived = 0;
   malformedPackets = 0;
   lastPacketMs: number | null = null;
@@ -94,6 +100,26 @@ export class ReceiveSession {
         }
       }),
     );
+    // At once, before any media: the sender waits for word from us before its first picture.
+    this.sendRr();
+  }
+
+  /**
+   * A frame settled (VideoReceiver's onFrameSettled): `rendered` when its picture was shown,
+   * from either stream. Answers the sender's end-of-stream message once the last picture
+   * has settled.
+   */
+  onFrameSettled(frameId: number, rendered: boolean): void {
+    this.settled.set(frameId, (this.settled.get(frameId) ?? false) || rendered);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.keys().next().value as number);
+    this.answerEndOfStream();
+  }
+
+  private answerEndOfStream(): void {
+    const n = this.endOfStream;
+    if (n === null || !this.settled.has(n)) return;
+    const data = encodeAppMessage({ kind: 'settled', frameId: n, rendered: this.settled.get(n)! });
+    this.send([{ type: 'app-feedback', senderSsrc: this.o.receiverSsrc, mediaSsrc: this.primarySsrc, identifier: APP_IDENTIFIER, data }]);
   }
 
   stop(): void {
@@ -160,6 +186,14 @@ export class ReceiveSession {
         // Echo at once so the sender can estimate the offset between our clocks.
         const data = encodeAppMessage({ kind: 'clock-echo', lsr, receivedMs: arrivalMs, sentMs: this.o.clock.now() });
         this.send([{ type: 'app-feedback', senderSsrc: this.o.receiverSsrc, mediaSsrc: p.ssrc, identifier: APP_IDENTIFIER, data }]);
+      } else if (p.type === 'app-feedback' && p.identifier === APP_IDENTIFIER) {
+        const m = decodeAppMessage(p.data);
+        if (m?.kind === 'end-of-stream') {
+          this.endOfStream = m.frameId;
+          // Packets up to the sender's last are due: a lost tail goes on the NACK list.
+          this.nacks.get(this.primarySsrc)?.expectUpTo(m.lastSeq, arrivalMs);
+          this.answerEndOfStream();
+        }
       } else if (p.type === 'bye') {
         this.o.onBye();
       }

@@ -19,11 +19,24 @@ export type AppMessage =
    * `frameId` — its version of picture `pictureId` arrived right behind its backup twin,
    * no longer queued behind the I-frame's backlog.
    */
-  | { kind: 'caught-up'; frameId: number; pictureId: number };
+  | { kind: 'caught-up'; frameId: number; pictureId: number }
+  /**
+   * Sender → receiver, at the end of the stream, repeated until answered: `frameId` is
+   * the last picture sent, `lastSeq` the primary stream's last RTP sequence number — a
+   * lost tail has no later packet to reveal the gap, so without it the receiver would
+   * never ask for the last picture's missing packets. (The same PSFB FMT 15 carrier in
+   * the other direction: RFC 4585 feedback flows to the media sender, but the message is
+   * ours at both ends.)
+   */
+  | { kind: 'end-of-stream'; frameId: number; lastSeq: number }
+  /** Receiver → sender, the answer: picture `frameId` settled, rendered or given up. */
+  | { kind: 'settled'; frameId: number; rendered: boolean };
 
 const KIND_CLOCK_ECHO = 1;
 const KIND_IFRAME_COMPLETE = 2;
 const KIND_CAUGHT_UP = 3;
+const KIND_END_OF_STREAM = 4;
+const KIND_SETTLED = 5;
 
 export function encodeAppMessage(m: AppMessage): Buffer {
   switch (m.kind) {
@@ -48,6 +61,20 @@ export function encodeAppMessage(m: AppMessage): Buffer {
       b.writeUInt32BE(m.pictureId >>> 0, 8);
       return b;
     }
+    case 'end-of-stream': {
+      const b = Buffer.alloc(12);
+      b[0] = KIND_END_OF_STREAM;
+      b.writeUInt32BE(m.frameId >>> 0, 4);
+      b.writeUInt16BE(m.lastSeq & 0xffff, 8);
+      return b;
+    }
+    case 'settled': {
+      const b = Buffer.alloc(8);
+      b[0] = KIND_SETTLED;
+      b[1] = m.rendered ? 1 : 0;
+      b.writeUInt32BE(m.frameId >>> 0, 4);
+      return b;
+    }
   }
 }
 
@@ -70,6 +97,12 @@ export function decodeAppMessage(data: Buffer): AppMessage | null {
     case KIND_CAUGHT_UP:
       if (data.length < 12) return null;
       return { kind: 'caught-up', frameId: data.readUInt32BE(4), pictureId: data.readUInt32BE(8) };
+    case KIND_END_OF_STREAM:
+      if (data.length < 12) return null;
+      return { kind: 'end-of-stream', frameId: data.readUInt32BE(4), lastSeq: data.readUInt16BE(8) };
+    case KIND_SETTLED:
+      if (data.length < 8) return null;
+      return { kind: 'settled', frameId: data.readUInt32BE(4), rendered: data[1] === 1 };
     default:
       return null;
   }

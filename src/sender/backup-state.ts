@@ -39,9 +39,9 @@ export interface Transition {
 export interface FramePlan {
   primaryKey: boolean;
   /**
-   * Flush the primary's queued packets before this I-frame (libwebrtc's key-frame flushing):
-   * for an I-frame the receiver asked for, whose primary chain is broken, so the queued
-   * pictures are of no use to it.
+   * Flush the queued packets of both streams before this I-frame (libwebrtc's key-frame
+   * flushing): for an I-frame the receiver asked for, whose primary chain is broken, so the
+   * queued pictures — primary, and backup of older pictures — are of no use to it.
    */
   flush?: boolean;
   /** start: the first backup frame of an episode (for picture = the I-frame's picture). */

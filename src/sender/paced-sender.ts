@@ -137,6 +137,11 @@ export class PacedSender {
     return this.stream(kind).spec.ssrc;
   }
 
+  /** The sequence number of the stream's newest packet so far (media or probe). */
+  lastSequenceNumber(kind: StreamKind): number {
+    return (this.stream(kind).seq - 1) & 0xffff;
+  }
+
   /** The target rate: the pacer paces at a multiple of it; retransmissions may use up to it. */
   setTargetRate(bps: number): void {
     this.pacer.setTargetRate(bps, this.o.clock.now());

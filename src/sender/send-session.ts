@@ -9,7 +9,7 @@
  */
 import { repeat, type Clock, type Timer } from '../clock';
 import type { ClockRelation, NetworkRow } from '../metrics/rows';
-import { APP_IDENTIFIER, decodeAppMessage } from '../rtp/app-feedback';
+import { APP_IDENTIFIER, decodeAppMessage, encodeAppMessage } from '../rtp/app-feedback';
 import { ntpFromMs, ntpMiddle32, tryParseRtcpCompound, rttFromReportBlock, serializeRtcpCompound } from '../rtp/rtcp';
 import type { RtcpPacket } from '../rtp/types';
 import { ClockSync } from '../transport/clock-sync';
@@ -24,6 +24,23 @@ export const RATE_UPDATE_MS = 100;
 export const RTCP_INTERVAL_MS = 1000;
 /** How often the peer's liveness is checked. */
 const WATCHDOG_MS = 250;
+/** The end-of-stream message is repeated this often until the receiver answers. */
+export const END_OF_STREAM_REPEAT_MS = 100;
+
+/** What the receiver said about the last picture: `reported` false when it said nothing in time. */
+export interface LastPicture {
+  reported: boolean;
+  rendered: boolean;
+}
+
+/**
+ * How long the sender waits for the receiver's word on the last picture: enough NACK
+ * rounds to repair it (libwebrtc's NackRequester retries up to 10 times, an RTT apart),
+ * at least 1 s, at most 5 s.
+ */
+export function endOfStreamTimeoutMs(rttMs: number | null): number {
+  return Math.min(5000, Math.max(1000, 10 * (rttMs ?? 100)));
+}
 
 export interface SendSessionOptions {
   clock: Clock;
@@ -49,10 +66,17 @@ export class SendSession {
   private readonly stops: (() => void)[] = [];
   private lastRtcpMs: number;
   private lossFraction: number | null = null;
+  private heardFromReceiver = false;
+  private readonly receiverHeard: Promise<void>;
+  private onReceiverHeard!: () => void;
+  private endOfStream: { frameId: number; resolve: (r: LastPicture) => void } | null = null;
   lastRttMs: number | null = null;
+  /** How the end-of-stream handshake went (null until it ran). */
+  lastPicture: (LastPicture & { frameId: number; waitedMs: number }) | null = null;
 
   constructor(private readonly o: SendSessionOptions) {
     this.lastRtcpMs = o.clock.now();
+    this.receiverHeard = new Promise((resolve) => (this.onReceiverHeard = resolve));
     o.sender.paced.onPacketSent = (p) => o.controller.onSentPacket?.(p);
     o.transport.onRtcp = (buf, arrivalMs) => this.onRtcp(buf, arrivalMs);
   }
@@ -69,6 +93,71 @@ export class SendSession {
       }),
     );
     this.sendSr();
+  }
+
+  /**
+   * Resolves with true once any RTCP came from the receiver (it sends a receiver report as
+   * soon as its session runs, before any media), or false after `timeoutMs`: media sent
+   * earlier would meet a receiver not yet listening, and a one-picture clip would lose its
+   * only picture.
+   */
+  async receiverReady(timeoutMs: number): Promise<boolean> {
+    if (this.heardFromReceiver) return true;
+    let handle: unknown = null;
+    const timedOut = new Promise<boolean>((resolve) => (handle = this.o.timer.setTimeout(() => resolve(false), timeoutMs)));
+    const ok = await Promise.race([this.receiverHeard.then(() => true), timedOut]);
+    this.o.timer.clearTimeout(handle);
+    return ok;
+  }
+
+  /**
+   * The end of the stream: tells the receiver which picture was the last (repeated every
+   * END_OF_STREAM_REPEAT_MS, RTCP being unreliable) and waits until it reports that picture
+   * settled — rendered, or given up — so a last picture still being repaired by NACK is
+   * not cut off by the BYE. Bounded by `timeoutMs`; the outcome is kept in `lastPicture`.
+   */
+  async awaitLastPicture(frameId: number, timeoutMs: number): Promise<LastPicture> {
+    const startMs = this.o.clock.now();
+    const result = await new Promise<LastPicture>((resolve) => {
+      const stopRepeat = repeat(this.o.timer, END_OF_STREAM_REPEAT_MS, () => this.sendEndOfStream(frameId));
+      const handle = this.o.timer.setTimeout(() => done({ reported: false, rendered: false }), timeoutMs);
+      const done = (r: LastPicture) => {
+        stopRepeat();
+        this.o.timer.clearTimeout(handle);
+        this.endOfStream = null;
+        resolve(r);
+      };
+      this.endOfStream = { frameId, resolve: done };
+      this.sendEndOfStream(frameId);
+    });
+    this.lastPicture = { ...result, frameId, waitedMs: this.o.clock.now() - startMs };
+    return result;
+  }
+
+  /** receiverReady for the CLI: the first picture waits for it (or for `abort`), and a receiver that never reports is logged, not fatal (the liveness check decides). */
+  async waitForReceiver(timeoutMs: number, abort: Promise<unknown>): Promise<void> {
+    const ok = await Promise.race([this.receiverReady(timeoutMs), abort.then(() => true)]);
+    if (!ok) this.o.log?.(`no RTCP from the receiver within ${timeoutMs / 1000} s: streaming anyway`);
+  }
+
+  /**
+   * After the last picture left the pacer: the end-of-stream handshake on the sender's last
+   * picture, bounded by endOfStreamTimeoutMs (or cut short by `abort`), its outcome logged.
+   */
+  async endStream(abort: Promise<unknown>): Promise<void> {
+    const last = this.o.sender.lastFrameId;
+    if (last === null) return;
+    await Promise.race([this.awaitLastPicture(last, endOfStreamTimeoutMs(this.lastRttMs)), abort]);
+    const lp = this.lastPicture;
+    const how = lp === null ? 'stopped while waiting' : `${lp.reported ? (lp.rendered ? 'rendered' : 'given up') : 'no word from the receiver'} after ${Math.round(lp.waitedMs)} ms`;
+    this.o.log?.(`last picture ${last}: ${how}`);
+  }
+
+  private sendEndOfStream(frameId: number): void {
+    const paced = this.o.sender.paced;
+    const ssrc = paced.ssrcOf('primary');
+    const data = encodeAppMessage({ kind: 'end-of-stream', frameId, lastSeq: paced.lastSequenceNumber('primary') });
+    this.o.transport.sendRtcp(serializeRtcpCompound([{ type: 'app-feedback', senderSsrc: ssrc, mediaSsrc: ssrc, identifier: APP_IDENTIFIER, data }]));
   }
 
   /** Stops the timers, the rate controller and the sender (frames still queued are reported). */
@@ -104,6 +193,9 @@ export class SendSession {
         ]),
       ),
       last_rtt_ms: this.lastRttMs ?? -1,
+      ...(this.lastPicture
+        ? { last_picture_reported: this.lastPicture.reported ? 1 : 0, last_picture_rendered: this.lastPicture.rendered ? 1 : 0, end_of_stream_wait_ms: Math.round(this.lastPicture.waitedMs) }
+        : {}),
     };
   }
 
@@ -168,6 +260,10 @@ export class SendSession {
   private onRtcp(buf: Buffer, arrivalMs: number): void {
     const packets = tryParseRtcpCompound(buf);
     if (!packets) return;
+    if (!this.heardFromReceiver) {
+      this.heardFromReceiver = true;
+      this.onReceiverHeard();
+    }
     this.lastRtcpMs = arrivalMs;
     const { sender, controller: ctl } = this.o;
     const primarySsrc = sender.paced.ssrcOf('primary');
@@ -202,6 +298,7 @@ export class SendSession {
         if (m?.kind === 'clock-echo') this.clockSync.echo(m.lsr, m.receivedMs, m.sentMs, arrivalMs);
         else if (m?.kind === 'iframe-complete') sender.onEpisodeFeedback(m.kind, m.frameId, m.frameId);
         else if (m?.kind === 'caught-up') sender.onEpisodeFeedback(m.kind, m.frameId, m.pictureId);
+        else if (m?.kind === 'settled' && m.frameId === this.endOfStream?.frameId) this.endOfStream.resolve({ reported: true, rendered: m.rendered });
       } else if (p.type === 'bye') {
         this.o.onPeerGone('the receiver left (RTCP BYE)');
       }

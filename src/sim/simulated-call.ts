@@ -77,15 +77,19 @@ export interface SimulatedCallResult {
   endedMs: number;
   /** With `psnr`: each rendered picture's PSNR (dB, 4:1:1 over Y, U, V) against its source picture. */
   psnrDb: Map<number, number>;
+  /** The end-of-stream handshake: what the receiver said about the last picture (null when none was sent). */
+  lastPicture: SendSession['lastPicture'];
 }
 
 const PAYLOAD_TYPE = 102;
 const SSRCS = [0x11111111, 0x22222222];
 const TWENTY_SECONDS = 20_000;
+/** The simulated clock's reading when a call starts (a link's trace offset is relative to it). */
+export const SIM_START_MS = 1000;
 
 /** Runs one call to its end and returns everything the two ends measured. */
 export async function runSimulatedCall(o: SimulatedCallOptions): Promise<SimulatedCallResult> {
-  const time = new SimTime(1000);
+  const time = new SimTime(SIM_START_MS);
   const codecs = trackedCodecs(o.codecs ?? x264Codecs, (p) => time.track(p));
   const link = new SimulatedLink(time, o.link);
   const source = new PictureListSource(o.pictures, o.fps, o.frames);
@@ -111,6 +115,7 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     counters: { framesRendered: 0, decoderErrors: 0, retransmissionsSent: 0, keyFrameRequests: 0 },
     endedMs: 0,
     psnrDb: new Map(),
+    lastPicture: null,
   };
   let ended = false;
   const frameLog = new SenderFrameLog((row) => out.sender.push(row));
@@ -169,7 +174,10 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
     render: (frame, frameId) => {
       if (o.psnr) out.psnrDb.set(frameId, psnrOf(frame, o.pictures[frameId % o.pictures.length]).psnr);
     },
-    onFrameSettled: (f) => out.receiver.push(receiverRow(f)),
+    onFrameSettled: (f) => {
+      out.receiver.push(receiverRow(f));
+      recvSession.onFrameSettled(f.frameId, f.renderedFrom !== null);
+    },
     onEvent: (row) => {
       out.receiverEvents.push(row);
       if (row.event === 'keyframe-request') out.counters.keyFrameRequests++;
@@ -188,6 +196,11 @@ export async function runSimulatedCall(o: SimulatedCallOptions): Promise<Simulat
   const drained = sender.drain(o.tailMs ?? 3000);
   await time.runUntil(time.now() + (o.tailMs ?? 3000));
   await drained;
+  // As the CLI's offer: the receiver's word on the last picture (bounded), then goodbye.
+  let answered = false;
+  void sendSession.endStream(new Promise(() => {})).then(() => (answered = true));
+  await time.runUntilDone(() => answered, time.now() + 6000);
+  out.lastPicture = sendSession.lastPicture;
   sendSession.stop();
   sender.stop();
   sendSession.sendBye();

@@ -53,6 +53,13 @@ export function smallClip(dir: string, faststart: boolean): string {
   return p;
 }
 
+/** A real H.264 MP4 of `pictures` pictures, 640x360 at 30 fps (the ends of a stream: one picture, a short clip). */
+export function shortClip(dir: string, pictures: number): string {
+  const p = join(dir, `clip-${pictures}.mp4`);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30', '-frames:v', String(pictures), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', p]);
+  return p;
+}
+
 /** The first `fraction` of a file's bytes. */
 export function truncatedCopy(src: string, fraction: number, name: string): string {
   const b = readFileSync(src);

@@ -60,6 +60,21 @@ describe('NackGenerator (libwebrtc NackRequester)', () => {
     assert.equal(slow.onPacket(1, 401), 3);
   });
 
+  it('expectUpTo: a lost tail the sender announced goes on the list, and leaves it when it arrives', () => {
+    const g = new NackGenerator();
+    g.expectUpTo(9, 0); // nothing received yet: the start is unknown
+    assert.deepEqual(g.pending, []);
+    g.onPacket(65534, 0);
+    g.onPacket(65535, 1);
+    g.expectUpTo(2, 5); // 0, 1, 2 never came (across the wrap)
+    assert.deepEqual(g.nacksToSend(5), [0, 1, 2]);
+    g.expectUpTo(1, 6); // older than the newest expected: nothing new
+    assert.deepEqual(g.pending, [0, 1, 2]);
+    assert.equal(g.onPacket(2, 30), 1, 'the announced last packet, retransmitted');
+    assert.equal(g.onPacket(0, 31), 1);
+    assert.deepEqual(g.pending, [1]);
+  });
+
   it('drops entries older than kMaxPacketAge (10000) behind the newest', () => {
     const g = new NackGenerator();
     g.onPacket(0, 0);

@@ -8,6 +8,9 @@ describe('our application feedback messages (PSFB FMT 15, TBED)', () => {
       { kind: 'clock-echo', lsr: 0xdeadbeef, receivedMs: 1234.5, sentMs: 1236.25 },
       { kind: 'iframe-complete', frameId: 4_000_000_123 },
       { kind: 'caught-up', frameId: 60, pictureId: 71 },
+      { kind: 'end-of-stream', frameId: 299, lastSeq: 65535 },
+      { kind: 'settled', frameId: 299, rendered: true },
+      { kind: 'settled', frameId: 0, rendered: false },
     ];
     for (const m of messages) assert.deepEqual(decodeAppMessage(encodeAppMessage(m)), m);
   });
@@ -21,5 +24,10 @@ describe('our application feedback messages (PSFB FMT 15, TBED)', () => {
       }
     }
     assert.equal(decodeAppMessage(Buffer.from([9, 0, 0, 0, 0, 0, 0, 0])), null);
+    assert.equal(decodeAppMessage(encodeAppMessage({ kind: 'end-of-stream', frameId: 1, lastSeq: 2 }).subarray(0, 10)), null);
+    // A clock echo whose times are not finite would poison the offset estimate.
+    const nan = encodeAppMessage({ kind: 'clock-echo', lsr: 1, receivedMs: 2, sentMs: 3 });
+    nan.writeDoubleBE(Number.NaN, 16);
+    assert.equal(decodeAppMessage(nan), null);
   });
 });

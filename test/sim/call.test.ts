@@ -81,6 +81,20 @@ describe('a call on simulated time (sessions ↔ simulated link)', { timeout: 12
     assertRenderedOnceInOrder(r.frames);
   });
 
+  it('the last picture\'s last packet lost: the end-of-stream handshake has it repaired before goodbye', async () => {
+    // No tail after the pacer drains: only the handshake (the sender's last sequence
+    // number puts the lost tail on the receiver's NACK list) can save picture 149.
+    const loss = dropLastPacketOf(149, false);
+    const r = await call({ tailMs: 0, link: { up: { kbit: 2500, drop: loss.pattern }, down: { kbit: 2500 } } });
+    assert.equal(loss.dropped(), 1);
+    assert.equal(rendered(r.frames).length, 150, 'every picture rendered, the last too');
+    assert.deepEqual({ ...r.lastPicture, waitedMs: 0 }, { reported: true, rendered: true, frameId: 149, waitedMs: 0 });
+    // A one-picture call: the only picture streams and renders.
+    const one = await call({ frames: 1, tailMs: 0 });
+    assert.equal(rendered(one.frames).length, 1);
+    assert.equal(one.lastPicture?.rendered, true);
+  });
+
   it('a packet lost on every transmission: PLI, a forced I-frame, and the stream goes on from it', async () => {
     // No scheduled I-frame to rescue the stream: the receiver gives up on frame 40 after
     // libwebrtc's 3 s max wait and asks for one.
