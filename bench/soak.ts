@@ -4,7 +4,7 @@
  * The aim (issue 16): growth after the first minute below 50 MB per process, so a
  * 10-minute experiment cell measures the same program at its end as at its start.
  *
- *   npm run build && node dist/bench/soak.js [minutes=10] [kbit=1500]
+ *   npm run build && node dist/bench/soak.js [minutes=10] [kbit=1500] [dual|single]
  *
  * Run as root (it creates the namespaces). RSS from /proc/PID/status (VmRSS) of the two
  * node processes (`ip netns exec` execs node in place, so the child's pid is node's).
@@ -26,6 +26,8 @@ function rssMb(pid: number | undefined): number | null {
 async function main(): Promise<void> {
   const minutes = Number(process.argv[2] ?? 10);
   const kbit = Number(process.argv[3] ?? 1500);
+  const mode = process.argv[4] ?? 'dual';
+  if (mode !== 'dual' && mode !== 'single') throw new Error(`mode: dual or single, got '${mode}'`);
   const link = await ShapedLink.up({ rateKbit: kbit, queueMs: 300 });
   const out = tempDir('soak');
   try {
@@ -33,10 +35,10 @@ async function main(): Promise<void> {
     const timeoutMs = (minutes * 60 + 120) * 1000;
     const answer = startCli(['answer', ...sig, '--ice-host', link.addrB], { timeoutMs, spawner: (c, a, o) => link.spawnIn('b', c, a, o) });
     const offer = startCli(
-      ['offer', ...sig, '--ice-host', link.addrA, '--play-from', ensureClip(), '--loop', '--duration', String(minutes * 60), '--mode', 'dual', '--rate-control', 'gcc', '--bitrate', String(Math.round(kbit * 700))],
+      ['offer', ...sig, '--ice-host', link.addrA, '--play-from', ensureClip(), '--loop', '--duration', String(minutes * 60), '--mode', mode, '--rate-control', 'gcc', '--bitrate', String(Math.round(kbit * 700))],
       { timeoutMs, spawner: (c, a, o) => link.spawnIn('a', c, a, o) },
     );
-    console.log(`soak: ${minutes} min, dual, GCC, ${kbit} kbit/s tbf link, 300 ms queue; results in ${out}`);
+    console.log(`soak: ${minutes} min, ${mode}, GCC, ${kbit} kbit/s tbf link, 300 ms queue; results in ${out}`);
     console.log(['minute', 'sender RSS MB', 'receiver RSS MB'].join('\t'));
     const samples: [number, number][] = [];
     let ended = false;
