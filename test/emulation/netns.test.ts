@@ -8,8 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../src/cli/session';
 import { monotonicClock } from '../../src/clock';
@@ -18,6 +19,24 @@ import { SLOT_MS, UdpFlow } from './udp-flow';
 
 const support = detectShaping();
 const MODULE = resolve(__dirname, '..', '..', 'src', 'emulation', 'netns.js');
+
+/**
+ * What the `nobody` probes load, copied where `nobody` can read it: a clone in root's home
+ * (mode 700) is not readable by another user, and the suite must pass from any checkout.
+ * netns.js needs only errors.js and scripts/tc/link.sh (found by walking up from itself).
+ */
+function readableCopy(): string {
+  const root = mkdtempSync(join(tmpdir(), 'testbed-nobody-'));
+  const dist = resolve(__dirname, '..', '..');
+  for (const rel of [join('src', 'emulation', 'netns.js'), join('src', 'errors.js')]) {
+    mkdirSync(dirname(join(root, 'dist', rel)), { recursive: true });
+    copyFileSync(join(dist, rel), join(root, 'dist', rel));
+  }
+  mkdirSync(join(root, 'scripts', 'tc'), { recursive: true });
+  copyFileSync(resolve(dist, '..', 'scripts', 'tc', 'link.sh'), join(root, 'scripts', 'tc', 'link.sh'));
+  spawnSync('chmod', ['-R', 'a+rX', root]);
+  return join(root, 'dist', 'src', 'emulation', 'netns.js');
+}
 const PORT = 5201;
 const OWN_PREFIX = `tb-${process.pid.toString(36)}-`;
 const STATE_DIR = process.env.TB_LINK_STATE_DIR || '/run/tb-link';
@@ -341,7 +360,8 @@ test('without root: the probe runs in a user namespace, and the message gives co
     return;
   }
   const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...args], { encoding: 'utf8', cwd: '/', timeout: 20_000 });
-  const probe = `const n = require(${JSON.stringify(MODULE)});
+  const module = readableCopy();
+  const probe = `const n = require(${JSON.stringify(module)});
 const f = n.detectFeatures();
 let message = null;
 try { n.checkRequested({ qdisc: 'tbf' }, f, true, ['node', 'bin/testbed.js', 'offer']); } catch (e) { message = e.message; }
@@ -365,7 +385,7 @@ n.ShapedLink.up({ rateKbit: 1000 }).then(() => 'up', (e) => e.constructor.name +
   if (!out.f.userns) return;
 
   // The suggested user-namespace command works: a link up, shaped, changed and down, as nobody.
-  const script = `const n = require(${JSON.stringify(MODULE)});
+  const script = `const n = require(${JSON.stringify(module)});
 n.ShapedLink.up({ rateKbit: 1000, qdisc: 'htb' }).then(async (l) => {
   await l.setRate(0, 'a2b'); await l.setRate(2500);
   const names = n.listNamespaces(); await l.down();
