@@ -4,19 +4,12 @@
  * text inputs the same on tokens (numbers replaced by extremes, lines repeated, dropped or
  * swapped). Deterministic from the seed of the random source.
  */
+import { mulberry32 } from '../src/prng';
+
 export type Random = () => number;
 
-/** mulberry32: small, fast and seedable. */
-export function random(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded: the same inputs on every run. */
+export const random = (seed: number): Random => mulberry32(seed);
 
 const int = (r: Random, n: number) => Math.floor(r() * n);
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0xfe, 0x40, 0x20, 0x10];

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 
 /** Deterministic PRNG (mulberry32): seeded tests replay the same inputs every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src/prng';
 
 /**
  * Feeds inputs to a parser and counts outcomes: a parse, or a rejection with the parser's

@@ -11,12 +11,11 @@
  */
 import { TraceError } from '../errors';
 import { linkState } from '../format';
-import { clipText } from '../../../errors';
 import { shown } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { LinkState, TraceSample } from '../types';
-import { fileLabel, type ImportMeta, type ImportResult } from './common';
+import { fileLabel, isObject, parseJsonFile, type ImportMeta, type ImportResult } from './common';
 
 interface Span {
   fromMs: number;
@@ -24,18 +23,18 @@ interface Span {
   state: LinkState;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 
 function pattern(doc: Record<string, unknown>, dir: 'uplink' | 'downlink', file: string, jitter: { n: number }): Span[] | null {
   const link = doc[dir];
-  if (link === undefined || (isObj(link) && link.trace_pattern === undefined)) return null;
-  if (!isObj(link) || !Array.isArray(link.trace_pattern)) throw new TraceError(`${file}: ${dir} must be {"trace_pattern": [...]}, got ${shown(link)}`);
+  if (link === undefined || (isObject(link) && link.trace_pattern === undefined)) return null;
+  if (!isObject(link) || !Array.isArray(link.trace_pattern)) throw new TraceError(`${file}: ${dir} must be {"trace_pattern": [...]}, got ${shown(link)}`);
   if (link.trace_pattern.length === 0) return null;
   const spans: Span[] = [];
   let t = 0;
   link.trace_pattern.forEach((e: unknown, i: number) => {
     const at = `${file}: ${dir}.trace_pattern[${i}]`;
-    if (!isObj(e)) throw new TraceError(`${at} must be an object, got ${shown(e)}`);
+    if (!isObject(e)) throw new TraceError(`${at} must be an object, got ${shown(e)}`);
     const num = (k: string, ok: (v: number) => boolean, what: string, optional: boolean): number | undefined => {
       const v = e[k];
       if (v === undefined && optional) return undefined;
@@ -59,13 +58,8 @@ function at(spans: readonly Span[], ms: number): LinkState {
 }
 
 export function importAlphaRtc(text: string, file: string, meta: ImportMeta): ImportResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new TraceError(`${file}: not valid JSON (${clipText((e as Error).message)})`);
-  }
-  if (!isObj(doc)) throw new TraceError(`${file}: expected {"uplink": {"trace_pattern": [...]}, ...}, got ${shown(doc)}`);
+  const doc = parseJsonFile(text, file);
+  if (!isObject(doc)) throw new TraceError(`${file}: expected {"uplink": {"trace_pattern": [...]}, ...}, got ${shown(doc)}`);
   const jitter = { n: 0 };
   const up = pattern(doc, 'uplink', file, jitter);
   if (!up) throw new TraceError(`${file}: no uplink.trace_pattern entries (the media direction)`);

@@ -31,3 +31,14 @@ export function numberedLines(text: string): { line: number; text: string }[] {
 export function fileLabel(file: string): string {
   return basename(file);
 }
+
+/** The JSON document in `text`, or a TraceError of one line naming the file. */
+export function parseJsonFile(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new TraceError(`${file}: not valid JSON (${clipText((e as Error).message)})`);
+  }
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

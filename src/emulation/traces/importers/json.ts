@@ -3,26 +3,20 @@
  * array under `{"pattern": [...]}`. Entries follow each other; the pattern plays once
  * (loop false unless asked). Errors name the entry by index.
  */
+import { clipText } from '../../../errors';
 import { TraceError } from '../errors';
 import { linkState } from '../format';
-import { clipText } from '../../../errors';
 import { shown } from '../limits';
 import { roundTo } from '../numbers';
 import { mergeRuns } from '../transforms';
 import type { TraceSample } from '../types';
-import { fileLabel, type ImportMeta, type ImportResult } from './common';
+import { fileLabel, isObject, parseJsonFile, type ImportMeta, type ImportResult } from './common';
 
 const KNOWN = new Set(['duration', 'capacity']);
 
 export function importJson(text: string, file: string, meta: ImportMeta): ImportResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new TraceError(`${file}: not valid JSON (${clipText((e as Error).message)})`);
-  }
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const pattern = Array.isArray(doc) ? doc : isObj(doc) && Array.isArray(doc.pattern) ? doc.pattern : null;
+  const doc = parseJsonFile(text, file);
+  const pattern = Array.isArray(doc) ? doc : isObject(doc) && Array.isArray(doc.pattern) ? doc.pattern : null;
   const where = Array.isArray(doc) ? '' : 'pattern';
   if (!pattern) throw new TraceError(`${file}: expected an array of {"duration": ms, "capacity": kbit/s} or {"pattern": [...]}`);
   if (pattern.length === 0) throw new TraceError(`${file}: the pattern is empty`);
@@ -32,7 +26,7 @@ export function importJson(text: string, file: string, meta: ImportMeta): Import
   let tMs = 0;
   pattern.forEach((e: unknown, i: number) => {
     const at = `${file}: ${where}[${i}]`;
-    if (!isObj(e)) throw new TraceError(`${at} must be an object {"duration": ms, "capacity": kbit/s}, got ${shown(e)}`);
+    if (!isObject(e)) throw new TraceError(`${at} must be an object {"duration": ms, "capacity": kbit/s}, got ${shown(e)}`);
     const { duration, capacity } = e;
     if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
       throw new TraceError(`${at}.duration must be a positive number of ms, got ${shown(duration)}`);
