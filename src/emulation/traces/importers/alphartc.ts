@@ -23,8 +23,6 @@ interface Span {
   state: LinkState;
 }
 
-
-
 function pattern(doc: Record<string, unknown>, dir: 'uplink' | 'downlink', file: string, jitter: { n: number }): Span[] | null {
   const link = doc[dir];
   if (link === undefined || (isObject(link) && link.trace_pattern === undefined)) return null;
