@@ -9,6 +9,17 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 
 export type Spawner = (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess;
 
+/**
+ * The environment a peer runs in: glibc's mmap threshold fixed at its default (128 KiB).
+ * glibc raises the threshold each time a large mmapped block is freed (up to 32 MiB), after
+ * which x264's frame buffers come from the heap and are not returned to the system: each
+ * x264 encoder a dual sender opens per backup episode (the shared seed) then left 2.5–6 MB
+ * of resident memory behind, ~15 MB a minute (bench/soak.ts). With the threshold fixed,
+ * 120 encoders opened and dropped leave 190 MB resident instead of 750 MB. Only the
+ * environment at process start sets it (mallopt is not reachable from JavaScript).
+ */
+export const PEER_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 export interface PeerExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -40,7 +51,7 @@ export class PeerProcess {
   static start(role: string, cmd: string, args: string[], logFile: PathLike & string, spawner: Spawner = spawn): PeerProcess {
     const fd = openSync(logFile, 'w');
     try {
-      const child = spawner(cmd, args, { stdio: ['ignore', fd, fd], detached: true });
+      const child = spawner(cmd, args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...PEER_ENV } });
       return new PeerProcess(role, child, logFile);
     } finally {
       closeSync(fd);

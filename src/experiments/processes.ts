@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ShapedLink } from '../emulation/netns';
+import { PEER_ENV } from './peers';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'testbed.js');
@@ -67,6 +68,7 @@ export interface CliOptions {
 export function startCli(args: string[], opts: CliOptions = {}): Proc {
   const child = (opts.spawner ?? spawn)(process.execPath, [BIN, ...args], {
     cwd: ROOT,
+    env: { ...process.env, ...PEER_ENV },
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
