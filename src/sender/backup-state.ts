@@ -7,11 +7,17 @@
  *   BACKUP ──no feedback within the timeout──▶ NORMAL
  *   BACKUP ──a new I-frame due──▶ I-FRAME DUE (the old episode is superseded)
  *   I-FRAME DUE ──the receiver asked for the I-frame (PLI)──▶ NORMAL: primary I, no backup
+ *   I-FRAME DUE ──the link is down (the caller's reason)──▶ NORMAL: primary I, no backup
+ *   BACKUP ──the link is down──▶ NORMAL (the backup stops)
  *
  * An I-frame the receiver asked for gets no backup: the receiver asks because its primary
  * chain is broken (loss), so a backup seeded from a primary picture may not decode there,
  * and on a lossy link each PLI would start an episode that adds bytes where they hurt most
  * (measured: 16 of 40 episodes on an LTE trace with an outage were cut short by PLIs).
+ *
+ * Nor does one planned while the link is down (no transport feedback: an outage): the
+ * backup's bytes would only queue behind the outage with the I-frame's, and the seed's
+ * picture may itself be lost in it; an episode running when the link goes down stops.
  *
  * Pure: fed with frame ids, feedback and time; every transition is reported with its
  * time and cause. In single-stream mode the I-FRAME DUE state returns straight to NORMAL.
@@ -87,11 +93,15 @@ export class BackupStateMachine {
     this.keyRequest ??= cause;
   }
 
-  /** Decides what to encode for picture `frameId` captured at `nowMs`. */
-  planFrame(frameId: number, nowMs: number): FramePlan {
+  /**
+   * Decides what to encode for picture `frameId` captured at `nowMs`. `linkDown`: why a
+   * backup cannot help now (the caller's judgement of the link, e.g. an outage), or null.
+   */
+  planFrame(frameId: number, nowMs: number, linkDown: string | null = null): FramePlan {
     if (this.s === 'BACKUP' && this.episode && nowMs - this.episode.startMs >= this.o.feedbackTimeoutMs) {
       this.go('NORMAL', `timeout: no feedback for I-frame ${this.episode.iFrameId} within ${this.o.feedbackTimeoutMs} ms`, frameId, nowMs);
     }
+    if (this.s === 'BACKUP' && linkDown) this.go('NORMAL', `backup stopped: ${linkDown}`, frameId, nowMs);
     const scheduled = frameId >= this.nextScheduled;
     if (scheduled) {
       const k = this.o.keyintFrames;
@@ -106,6 +116,10 @@ export class BackupStateMachine {
       if (!this.o.dual || requested) {
         this.go('NORMAL', this.o.dual ? 'no backup for an I-frame the receiver asked for' : 'single stream: no backup', frameId, nowMs);
         return { primaryKey: true, backup: 'none', ...(requested ? { flush: true } : {}) };
+      }
+      if (linkDown) {
+        this.go('NORMAL', `no backup: ${linkDown}`, frameId, nowMs);
+        return { primaryKey: true, backup: 'none' };
       }
       this.episode = { iFrameId: frameId, startMs: nowMs };
       this.go('BACKUP', 'primary I-frame and backup P-frame planned', frameId, nowMs);

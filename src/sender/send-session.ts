@@ -24,6 +24,14 @@ export const RATE_UPDATE_MS = 100;
 export const RTCP_INTERVAL_MS = 1000;
 /** How often the peer's liveness is checked. */
 const WATCHDOG_MS = 250;
+/**
+ * The link is taken as down (an outage: no backup episode starts or continues) when no
+ * transport-wide feedback came for this long, or 3 RTTs if longer. Our receiver sends
+ * feedback every 20 ms while packets arrive (libwebrtc's every 50–250 ms), and the sender
+ * sends at least 30 pictures a second, so a silence of 300 ms is the link, not the cadence.
+ */
+export const OUTAGE_FEEDBACK_GAP_MS = 300;
+
 /** The end-of-stream message is repeated this often until the receiver answers. */
 export const END_OF_STREAM_REPEAT_MS = 100;
 
@@ -67,6 +75,8 @@ export class SendSession {
   private lastRtcpMs: number;
   private lossFraction: number | null = null;
   private heardFromReceiver = false;
+  /** Arrival of the last transport-wide feedback (null before the first). */
+  private lastTwccMs: number | null = null;
   private readonly receiverHeard: Promise<void>;
   private onReceiverHeard!: () => void;
   private endOfStream: { frameId: number; resolve: (r: LastPicture) => void } | null = null;
@@ -76,6 +86,7 @@ export class SendSession {
 
   constructor(private readonly o: SendSessionOptions) {
     this.lastRtcpMs = o.clock.now();
+    o.sender.setLinkDown(() => this.outage());
     this.receiverHeard = new Promise((resolve) => (this.onReceiverHeard = resolve));
     o.sender.paced.onPacketSent = (p) => o.controller.onSentPacket?.(p);
     o.transport.onRtcp = (buf, arrivalMs) => this.onRtcp(buf, arrivalMs);
@@ -151,6 +162,14 @@ export class SendSession {
     const lp = this.lastPicture;
     const how = lp === null ? 'stopped while waiting' : `${lp.reported ? (lp.rendered ? 'rendered' : 'given up') : 'no word from the receiver'} after ${Math.round(lp.waitedMs)} ms`;
     this.o.log?.(`last picture ${last}: ${how}`);
+  }
+
+  /** Why the link cannot carry a backup now (no transport feedback for a while, once some came), or null. */
+  private outage(): string | null {
+    if (this.lastTwccMs === null) return null;
+    const quietMs = this.o.clock.now() - this.lastTwccMs;
+    const limitMs = Math.max(OUTAGE_FEEDBACK_GAP_MS, 3 * (this.lastRttMs ?? 0));
+    return quietMs > limitMs ? `no transport feedback for ${Math.round(quietMs)} ms (outage)` : null;
   }
 
   private sendEndOfStream(frameId: number): void {
@@ -283,6 +302,7 @@ export class SendSession {
           }
         }
       } else if (p.type === 'twcc') {
+        this.lastTwccMs = arrivalMs;
         const results = sender.paced.history.onTransportFeedback(p);
         if (results.length) {
           this.delivery.onFeedback(results);

@@ -61,6 +61,7 @@ export class VideoSender {
   private lastPrimaryId = -1;
   private lastBackupId = -1;
   private stopped = false;
+  private linkDown: () => string | null = () => null;
   private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);
   framesEncoded = 0;
   framesDropped = 0;
@@ -139,6 +140,14 @@ export class VideoSender {
     this.paced.setTargetRate(bps);
   }
 
+  /**
+   * Who judges whether the link can carry a backup now (SendSession: transport feedback
+   * stopped → an outage); returns the reason it cannot, or null.
+   */
+  setLinkDown(judge: () => string | null): void {
+    this.linkDown = judge;
+  }
+
   /** The last picture the primary stream carries (null before the first): what the end-of-stream handshake waits for. */
   get lastFrameId(): number | null {
     return this.lastPrimaryId < 0 ? null : this.lastPrimaryId;
@@ -166,7 +175,7 @@ export class VideoSender {
   private async process(cap: CapturedFrame): Promise<void> {
     this.busy = true;
     try {
-      const plan = this.machine.planFrame(cap.frameId, cap.captureMs);
+      const plan = this.machine.planFrame(cap.frameId, cap.captureMs, this.backup ? this.linkDown() : null);
       const pts = this.rtpTimestampAt(cap.captureMs);
       await Promise.all([this.encodePrimary(cap, pts, plan), this.encodeBackup(cap, pts, plan)]);
     } finally {

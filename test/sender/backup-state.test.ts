@@ -35,6 +35,24 @@ describe('dual-stream encoder state machine', () => {
     assert.match(log.at(-1)!.cause, /caught up/);
   });
 
+  it('the link down (an outage): a scheduled I-frame gets no backup, and a running episode stops', () => {
+    const { m, log } = machine(true, 'caught-up');
+    m.planFrame(0, 0);
+    m.onFeedback('caught-up', 0, 40);
+    const down = 'no transport feedback for 420 ms (outage)';
+    assert.deepEqual(m.planFrame(60, 2000, down), { primaryKey: true, backup: 'none' });
+    assert.equal(m.state, 'NORMAL');
+    assert.equal(log.at(-1)!.cause, `no backup: ${down}`);
+    // An episode under way when the link goes down ends at the next picture.
+    assert.deepEqual(m.planFrame(120, 4000), { primaryKey: true, backup: 'start' });
+    assert.deepEqual(m.planFrame(121, 4033, down), { primaryKey: false, backup: 'none' });
+    assert.equal(log.at(-1)!.cause, `backup stopped: ${down}`);
+    // Single stream: no backup either way, the reason is not needed.
+    const single = machine(false);
+    assert.deepEqual(single.m.planFrame(0, 0, down), { primaryKey: true, backup: 'none' });
+    assert.match(single.log.at(-1)!.cause, /single stream/);
+  });
+
   it('a scheduled I-frame whose picture was dropped before encoding moves to the next picture', () => {
     const { m } = machine();
     m.planFrame(0, 0);
