@@ -131,13 +131,11 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
   const progress = new Progress(selected.length, estimateCellSeconds(spec) * 1000, () => io.clock.now(), sink);
 
   let current: CellRun | null = null;
-  let interrupted: string | null = null;
-  let interruptCode = 0;
+  let stopSignal: StopSignal | null = null;
   const onSignal = (sig: StopSignal) => {
-    if (interrupted) process.exit(SIGNAL_EXIT[sig]);
-    interrupted = `interrupted (${sig})`;
-    interruptCode = SIGNAL_EXIT[sig];
-    current?.interruptNow(interrupted);
+    if (stopSignal) process.exit(SIGNAL_EXIT[sig]);
+    stopSignal = sig;
+    current?.interruptNow(`interrupted (${sig})`);
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
@@ -153,7 +151,7 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
   let skipped = 0;
   try {
     for (const cell of selected) {
-      if (interrupted) break;
+      if (stopSignal) break;
       const dir = cellDir(outDir, cell);
       const status = cellStatus(dir, cellFingerprint(spec, cell));
       if (!shouldRun(status, force)) {
@@ -183,10 +181,10 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
   const summary = await rebuildSummaryCsv(outDir, exp.cells);
   io.stderr.write(
     `run: ${plural(ran, 'cell')} run, ${failed} failed, ${skipped} already done` +
-      `${interrupted ? `, ${selected.length - ran - skipped} not run (${interrupted})` : ''}; ` +
+      `${stopSignal ? `, ${selected.length - ran - skipped} not run (interrupted (${stopSignal}))` : ''}; ` +
       `${plural(summary.rows, 'row')} in ${summary.path}\n`,
   );
-  if (interrupted) return interruptCode;
+  if (stopSignal) return SIGNAL_EXIT[stopSignal];
   return failed ? 1 : 0;
 }
 

@@ -74,9 +74,9 @@ export class SendSession {
   private readonly stops: (() => void)[] = [];
   private lastRtcpMs: number;
   private lossFraction: number | null = null;
-  private heardFromReceiver = false;
   /** Arrival of the last transport-wide feedback (null before the first). */
   private lastTwccMs: number | null = null;
+  /** Resolves on the first RTCP from the receiver. */
   private readonly receiverHeard: Promise<void>;
   private onReceiverHeard!: () => void;
   private endOfStream: { frameId: number; resolve: (r: LastPicture) => void } | null = null;
@@ -107,18 +107,18 @@ export class SendSession {
   }
 
   /**
-   * Resolves with true once any RTCP came from the receiver (it sends a receiver report as
-   * soon as its session runs, before any media), or false after `timeoutMs`: media sent
+   * Waits until any RTCP came from the receiver (it sends a receiver report as soon as its
+   * session runs, before any media), `abort` settles, or `timeoutMs` passes: media sent
    * earlier would meet a receiver not yet listening, and a one-picture clip would lose its
-   * only picture.
+   * only picture. A receiver that never reports is logged, not fatal (the liveness check
+   * decides).
    */
-  async receiverReady(timeoutMs: number): Promise<boolean> {
-    if (this.heardFromReceiver) return true;
+  async waitForReceiver(timeoutMs: number, abort: Promise<unknown>): Promise<void> {
     let handle: unknown = null;
     const timedOut = new Promise<boolean>((resolve) => (handle = this.o.timer.setTimeout(() => resolve(false), timeoutMs)));
-    const ok = await Promise.race([this.receiverHeard.then(() => true), timedOut]);
+    const ok = await Promise.race([this.receiverHeard.then(() => true), abort.then(() => true), timedOut]);
     this.o.timer.clearTimeout(handle);
-    return ok;
+    if (!ok) this.o.log?.(`no RTCP from the receiver within ${timeoutMs / 1000} s: streaming anyway`);
   }
 
   /**
@@ -143,12 +143,6 @@ export class SendSession {
     });
     this.lastPicture = { ...result, frameId, waitedMs: this.o.clock.now() - startMs };
     return result;
-  }
-
-  /** receiverReady for the CLI: the first picture waits for it (or for `abort`), and a receiver that never reports is logged, not fatal (the liveness check decides). */
-  async waitForReceiver(timeoutMs: number, abort: Promise<unknown>): Promise<void> {
-    const ok = await Promise.race([this.receiverReady(timeoutMs), abort.then(() => true)]);
-    if (!ok) this.o.log?.(`no RTCP from the receiver within ${timeoutMs / 1000} s: streaming anyway`);
   }
 
   /**
@@ -279,10 +273,7 @@ export class SendSession {
   private onRtcp(buf: Buffer, arrivalMs: number): void {
     const packets = tryParseRtcpCompound(buf);
     if (!packets) return;
-    if (!this.heardFromReceiver) {
-      this.heardFromReceiver = true;
-      this.onReceiverHeard();
-    }
+    this.onReceiverHeard(); // a no-op after the first
     this.lastRtcpMs = arrivalMs;
     const { sender, controller: ctl } = this.o;
     const primarySsrc = sender.paced.ssrcOf('primary');
