@@ -49,4 +49,5 @@ fi
 say "building (tsc)"
 npx --no-install tsc -p tsconfig.json
 
-bash scripts/make-clip.sh clips/default-720p30.mp4
+# The bundled scenes (FFmpeg lavfi, deterministic; ~1.5 min the first time, nothing after).
+node bin/testbed.js clips make

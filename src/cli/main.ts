@@ -8,10 +8,12 @@ import { runOffer } from './offer';
 import { addSummaryCommand } from './summary';
 import { addRunCommand } from './run';
 import { addTracesCommand } from './traces';
+import { addClipsCommand } from './clips';
 import { addPlotCommand } from './plot';
 import { addCompareCommand } from './compare';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
 import { joinRun } from '../metrics/join';
+import { X264_DEFAULTS } from '../media/codec';
 import { DEFAULT_PROBE_INTERVAL_S } from '../sender/congestion/create';
 import type { SignalingKind, SignalingOptions } from '../transport/signaling';
 import type { BackupEnd } from '../sender/backup-state';
@@ -89,10 +91,10 @@ export function buildCli(): Command {
       .option('--min-bitrate <bps>', 'lowest target a controller may set', parseIntOption('--min-bitrate', 10_000, 1_000_000_000), 100_000)
       .option('--max-bitrate <bps>', 'highest target a controller may set', parseIntOption('--max-bitrate', 10_000, 1_000_000_000), 20_000_000)
       .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited, so the estimate finds capacity that came back (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), DEFAULT_PROBE_INTERVAL_S)
-      .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first; with --intra-refresh: the refresh period)', parseIntOption('--keyint', 0), 60)
-      .option('--preset <name>', 'x264 preset', 'veryfast')
-      .option('--tune <name>', 'x264 tune', 'zerolatency')
-      .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), 1000)
+      .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first; with --intra-refresh: the refresh period)', parseIntOption('--keyint', 0), X264_DEFAULTS.keyint)
+      .option('--preset <name>', 'x264 preset', X264_DEFAULTS.preset)
+      .option('--tune <name>', 'x264 tune', X264_DEFAULTS.tune)
+      .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), X264_DEFAULTS.vbvBufferMs)
       .option('--intra-refresh', "x264 periodic intra refresh instead of scheduled I-frames: a wave of intra blocks crosses the picture every --keyint frames; I-frames only for the first picture and PLI (dual mode: backups then only for those)", false)
       .option('--width <px>', 'scale to this width', parseIntOption('--width', 16, 8192))
       .option('--height <px>', 'scale to this height', parseIntOption('--height', 16, 8192))
@@ -190,6 +192,7 @@ export function buildCli(): Command {
   addCompareCommand(program);
   addRunCommand(program, buildCli);
   addTracesCommand(program);
+  addClipsCommand(program);
   addPlotCommand(program);
   return program;
 }

@@ -32,6 +32,7 @@ import {
 import { nameOf } from '../emulation/traces/format';
 import type { GapPolicy } from '../emulation/traces/importers/text';
 import { parseFloatOption, parseIntOption, UsageError } from './session';
+import { textTable } from './text-table';
 
 /** A trace error is the user's to fix: one line, exit 2. */
 function asUsage<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {
@@ -63,11 +64,6 @@ const k0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
-}
-
 function list(): void {
   const rows = [['name', 'family', 'duration_s', 'loop', 'mean_kbit', 'min_kbit', 'max_kbit', 'cv']];
   for (const name of listBundled()) {
@@ -75,7 +71,7 @@ function list(): void {
     const s = traceStats(t);
     rows.push([name, t.family, String(t.durationS), t.loop ? 'yes' : 'no', k0(s.meanKbit), k0(s.minKbit), k0(s.maxKbit), f2(s.cv)]);
   }
-  process.stdout.write(table(rows) + '\n');
+  process.stdout.write(textTable(rows) + '\n');
 }
 
 function directionLines(t: Trace, d: 'up' | 'down'): string[] {
@@ -106,7 +102,7 @@ function show(ref: string, binS: number): void {
   const top = Math.max(...means, 1);
   const rows = [['from_s', 'up_mean_kbit', '']];
   means.forEach((m, i) => rows.push([String(+(i * binS).toFixed(3)), k0(m), '#'.repeat(Math.round((40 * m) / top)).padEnd(40)]));
-  out.push(table(rows));
+  out.push(textTable(rows));
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock';
 import { formatTrace } from '../emulation/traces/format';
 import type { Trace } from '../emulation/traces/types';
+import type { ClipAnalysis } from '../media/clip-analysis';
 import { measureQuality } from '../media/quality';
 import { CsvWriter, readCsv } from '../metrics/csv';
 import { QUALITY_COLUMNS, type QualityRow } from '../metrics/rows';
@@ -62,6 +63,8 @@ export interface CellContext {
   clock: Clock;
   node: string;
   bin: string;
+  /** The cell's clip, measured once for the run (null when it could not be: the reason is logged). */
+  clipAnalysis: ClipAnalysis | null;
 }
 
 export interface CellOutcome {
@@ -144,7 +147,7 @@ export class CellRun {
           node: this.ctx.node,
           bin: this.ctx.bin,
           cellDir: dir,
-          clip: spec.clip,
+          clip: cell.clip.file,
           mediaS: spec.warmupS + spec.durationS,
           trace: link ? { file: traceFileOf(dir), startMs: traceStartMs } : null,
           recordTo: spec.psnr ? join(dir, RECORDING_FILE) : null,
@@ -234,6 +237,7 @@ export class CellRun {
     const t = this.ctx.prepared?.trace;
     return {
       ...cellIdentity(spec, cell),
+      clip_analysis: this.ctx.clipAnalysis,
       trace:
         cell.trace.kind === 'trace' && t
           ? { label: cell.trace.label, ref: cell.trace.trace, family: t.family, transforms: { ...cell.trace.transforms }, file: 'trace.trace', source: t.source }
@@ -277,7 +281,7 @@ export class CellRun {
       else {
         try {
           const rendered = renderOrder(frames);
-          const quality = await measureQuality(recording, spec.clip, rendered.map((r) => Number(r.source_index)));
+          const quality = await measureQuality(recording, cell.clip.file, rendered.map((r) => Number(r.source_index)));
           psnrByPicture = quality.frames.map((f) => f.psnr);
           // Per picture too, for the dashboard's PSNR series (the summary keeps only the window's mean).
           const rows = new CsvWriter<QualityRow>(join(dir, 'quality.csv'), QUALITY_COLUMNS);
@@ -297,6 +301,7 @@ export class CellRun {
       {
         cell: cell.id,
         arm: cell.arm.name,
+        scene: cell.clip.label,
         trace: cell.trace.label,
         trace_family: this.ctx.prepared?.trace.family ?? 'none',
         repetition: cell.repetition,

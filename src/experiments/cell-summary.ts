@@ -7,10 +7,11 @@
  * the last one; every figure is over pictures captured (and 100 ms samples taken) in it.
  */
 import type { ExperimentSummaryRow } from '../metrics/rows';
+import { ipSizes } from '../metrics/frame-sizes';
 import { summarizeFrames, type RunSummary } from '../metrics/summary';
 
 /** What names a cell in its summary row. */
-export type CellIdentity = Pick<ExperimentSummaryRow, 'cell' | 'arm' | 'trace' | 'trace_family' | 'repetition' | 'seed'>;
+export type CellIdentity = Pick<ExperimentSummaryRow, 'cell' | 'arm' | 'scene' | 'trace' | 'trace_family' | 'repetition' | 'seed'>;
 
 export interface CellFigures {
   window: { fromMs: number; toMs: number } | null;
@@ -58,6 +59,14 @@ export function summarizeCell(
   const primary = run.bytesByStream.primary ?? 0;
   const backupPct = primary > 0 ? (100 * (run.bytesByStream.backup ?? 0)) / primary : Number.NaN;
 
+  // What the link carried: the primary stream's encoded frames in coding order.
+  const ip = ipSizes(
+    frames
+      .filter((r) => r.stream === 'primary' && (r.frame_type === 'I' || r.frame_type === 'P'))
+      .sort((a, b) => num(a.frame_id) - num(b.frame_id))
+      .map((r) => ({ type: r.frame_type as 'I' | 'P', bytes: num(r.size_bytes) })),
+  );
+
   let utilisation = Number.NaN;
   if (input.link) {
     const up = input.link.filter((r) => r.direction === 'up' && inWindow(num(r.time_ms)));
@@ -95,6 +104,9 @@ export function summarizeCell(
     fps: fig(fps),
     bitrate_kbps: fig(bitrateKbps),
     backup_bytes_pct: fig(backupPct),
+    iframe_bytes_mean: fig(ip.iMeanBytes, 0),
+    pframe_bytes_mean: fig(ip.pMeanBytes, 0),
+    i_to_p: fig(ip.ratio, 2),
     psnr_db: psnr ? fig(psnr.meanDb) : '',
     utilisation_pct: fig(utilisation),
   };

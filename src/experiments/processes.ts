@@ -16,7 +16,7 @@ export const BIN = join(ROOT, 'bin', 'testbed.js');
 export const CLIP = join(ROOT, 'clips', 'default-720p30.mp4');
 
 export function ensureClip(): string {
-  if (!existsSync(CLIP)) execFileSync('bash', [join(ROOT, 'scripts', 'make-clip.sh'), CLIP], { stdio: 'inherit' });
+  if (!existsSync(CLIP)) execFileSync(process.execPath, [BIN, 'clips', 'make', 'default'], { stdio: 'inherit' });
   return CLIP;
 }
 
@@ -63,12 +63,14 @@ export interface CliOptions {
   timeoutMs?: number;
   /** How to start the process (default: spawn here; a shaped link spawns inside its namespace). */
   spawner?: (cmd: string, args: string[], opts: SpawnOptions) => ChildProcess;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 export function startCli(args: string[], opts: CliOptions = {}): Proc {
   const child = (opts.spawner ?? spawn)(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...PEER_ENV },
+    env: { ...process.env, ...PEER_ENV, ...opts.env },
     stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -15,6 +15,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CsvWriter } from '../metrics/csv';
 import { EXPERIMENT_SUMMARY_COLUMNS, type ExperimentSummaryRow } from '../metrics/rows';
+import type { ClipAnalysis } from '../media/clip-analysis';
 import type { ReplayReport } from './link';
 import { cellFingerprint, type Cell } from './matrix';
 import type { ExperimentSpec } from './spec';
@@ -41,6 +42,10 @@ export interface CellMeta {
   duration_s: number;
   warmup_s: number;
   clip: string;
+  /** The clip's label (cell ids, summary.csv's scene column). */
+  scene: string;
+  /** The clip measured (SI/TI, I/P sizes per rate; media/clip-analysis.ts); null when it could not be. */
+  clip_analysis: ClipAnalysis | null;
   trace: { label: string; ref: string; family: string; transforms: Record<string, unknown>; file: string; source: string } | null;
   /** Exact command lines of both peers, as spawned. */
   commands: { offer: string[]; answer: string[] };
@@ -74,7 +79,7 @@ export interface CellMeta {
 }
 
 /** The fields of a cell's meta.json that say which cell of which experiment it is. */
-export type CellIdentity = Pick<CellMeta, 'experiment' | 'spec' | 'cell' | 'index' | 'arm' | 'repetition' | 'seed' | 'fingerprint' | 'duration_s' | 'warmup_s' | 'clip'>;
+export type CellIdentity = Pick<CellMeta, 'experiment' | 'spec' | 'cell' | 'index' | 'arm' | 'repetition' | 'seed' | 'fingerprint' | 'duration_s' | 'warmup_s' | 'clip' | 'scene'>;
 
 export function cellIdentity(spec: ExperimentSpec, cell: Cell): CellIdentity {
   return {
@@ -88,7 +93,8 @@ export function cellIdentity(spec: ExperimentSpec, cell: Cell): CellIdentity {
     fingerprint: cellFingerprint(spec, cell),
     duration_s: spec.durationS,
     warmup_s: spec.warmupS,
-    clip: spec.clip,
+    clip: cell.clip.file,
+    scene: cell.clip.label,
   };
 }
 
@@ -175,6 +181,7 @@ function emptyRow(cell: Cell, meta: CellMeta): CellSummaryRow {
   return {
     cell: cell.id,
     arm: cell.arm.name,
+    scene: cell.clip.label,
     trace: cell.trace.label,
     trace_family: meta.trace?.family ?? (cell.trace.kind === 'none' ? 'none' : ''),
     repetition: cell.repetition,
@@ -197,6 +204,9 @@ function emptyRow(cell: Cell, meta: CellMeta): CellSummaryRow {
     fps: '',
     bitrate_kbps: '',
     backup_bytes_pct: '',
+    iframe_bytes_mean: '',
+    pframe_bytes_mean: '',
+    i_to_p: '',
     psnr_db: '',
     utilisation_pct: '',
     complete: 0,

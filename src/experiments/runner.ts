@@ -4,7 +4,6 @@
  * done — rebuilding summary.csv after each. A failing cell is recorded and the run goes
  * on; SIGINT/SIGTERM stops the current cell cleanly and runs no more.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monotonicClock, type Clock } from '../clock';
@@ -19,6 +18,8 @@ import { slurmScript } from './slurm';
 import { loadSpec, projectRoot, type ArgChecker, type ExperimentSpec } from './spec';
 import { prepareTrace, traceNeeds } from './traces';
 import type { Trace } from '../emulation/traces/types';
+import { analyseClip, ANALYSIS_RATES_BPS, cachedAnalysis, type ClipAnalysis } from '../media/clip-analysis';
+import { ensureClip } from '../media/scenes';
 
 export interface Experiment {
   spec: ExperimentSpec;
@@ -56,7 +57,7 @@ function bin(): string {
 export function dryRunText(exp: Experiment, selected: Cell[]): string {
   const { spec } = exp;
   const lines = [
-    `experiment ${spec.name}: ${plural(exp.cells.length, 'cell')} (${plural(spec.arms.length, 'arm')} × ${plural(spec.traces.length, 'trace')} × ${plural(spec.repetitions, 'repetition')}), ` +
+    `experiment ${spec.name}: ${plural(exp.cells.length, 'cell')} (${plural(spec.arms.length, 'arm')} × ${plural(spec.clips.length, 'clip')} × ${plural(spec.traces.length, 'trace')} × ${plural(spec.repetitions, 'repetition')}), ` +
       `${spec.durationS} s each${spec.warmupS ? ` after ${spec.warmupS} s of warm-up` : ''}; results in ${exp.outDir}`,
   ];
   for (const cell of selected) {
@@ -68,7 +69,7 @@ export function dryRunText(exp: Experiment, selected: Cell[]): string {
         node: process.execPath,
         bin: bin(),
         cellDir: dir,
-        clip: spec.clip,
+        clip: cell.clip.file,
         mediaS: spec.warmupS + spec.durationS,
         trace: shaped ? { file: traceFileOf(dir), startMs: '<trace-start-ms>' } : null,
         recordTo: spec.psnr ? join(dir, RECORDING_FILE) : null,
@@ -79,7 +80,7 @@ export function dryRunText(exp: Experiment, selected: Cell[]): string {
     );
     const status = cellStatus(dir, cellFingerprint(spec, cell));
     lines.push(
-      `[${cell.index}] ${cell.id}  arm ${cell.arm.name}  trace ${cell.trace.label}  rep ${cell.repetition}  seed ${cell.seed}  (${status.state})`,
+      `[${cell.index}] ${cell.id}  arm ${cell.arm.name}  clip ${cell.clip.label}${cell.clip.scene && !existsSync(cell.clip.file) ? ' (made before the first cell)' : ''}  trace ${cell.trace.label}  rep ${cell.repetition}  seed ${cell.seed}  (${status.state})`,
       ...describeCommands(cmds).map((l) => `    ${l}`),
     );
   }
@@ -120,10 +121,7 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
     spec.link,
     spec.file,
   );
-  if (toRun.length && spec.clipIsDefault && !existsSync(spec.clip)) {
-    io.stderr.write(`run: generating the default clip ${spec.clip}\n`);
-    execFileSync('bash', [join(projectRoot(), 'scripts', 'make-clip.sh'), spec.clip], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
+  const analyses = await prepareClips(toRun, io.stderr);
   mkdirSync(outDir, { recursive: true });
   writeAtomically(join(outDir, 'spec.json'), JSON.stringify(spec, null, 2) + '\n');
 
@@ -163,7 +161,8 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
       const ticker = setInterval(() => progress.refresh(), 1000);
       const prepared: PreparedTrace | null =
         cell.trace.kind === 'trace' ? { trace: exp.traces.get(cell.trace.label)!, notEmulated: support.notEmulated.get(cell.trace.label) ?? [] } : null;
-      current = new CellRun({ spec, cell, outDir, prepared, features: support.features, clock: io.clock, node: process.execPath, bin: bin() });
+      const clipAnalysis = analyses.get(cell.clip.file) ?? null;
+      current = new CellRun({ spec, cell, outDir, prepared, features: support.features, clock: io.clock, node: process.execPath, bin: bin(), clipAnalysis });
       const outcome = await current.run();
       current = null;
       clearInterval(ticker);
@@ -186,6 +185,33 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
   );
   if (stopSignal) return SIGNAL_EXIT[stopSignal];
   return failed ? 1 : 0;
+}
+
+/**
+ * Every clip the cells play, ready and measured before the first cell: a bundled scene not
+ * made yet is made, and each clip's SI/TI and I/P sizes (cached by content after the first
+ * time) go into its cells' meta.json. A clip that cannot be measured is said so on stderr
+ * and its cells record null, rather than the run stopping over a figure it does not need.
+ */
+async function prepareClips(cells: Cell[], stderr: NodeJS.WritableStream): Promise<Map<string, ClipAnalysis | null>> {
+  const analyses = new Map<string, ClipAnalysis | null>();
+  for (const cell of cells) {
+    const clip = cell.clip;
+    if (analyses.has(clip.file)) continue;
+    if (clip.scene && !existsSync(clip.file)) {
+      stderr.write(`run: making scene ${clip.label} (${clip.file}), once\n`);
+      await ensureClip(clip);
+    }
+    try {
+      const cached = await cachedAnalysis(clip.file);
+      if (!cached) stderr.write(`run: measuring clip ${clip.label} (SI/TI, I/P sizes at ${ANALYSIS_RATES_BPS.map((b) => b / 1e6).join('/')} Mbit/s), once\n`);
+      analyses.set(clip.file, cached ?? (await analyseClip(clip.file)));
+    } catch (e) {
+      stderr.write(`run: warning: clip ${clip.label} could not be measured (${(e as Error).message.split('\n')[0]}); its cells record clip_analysis null\n`);
+      analyses.set(clip.file, null);
+    }
+  }
+  return analyses;
 }
 
 /** Tasks of a Slurm array write the same files: write a private temporary, then rename. */

@@ -4,13 +4,17 @@
  * Everything is checked before the first cell runs — a typo must fail in a second, not
  * after hours — and each error is one line naming the file and the JSON path.
  *
- * Relative paths in a spec (clip, trace files) are relative to the spec file's folder,
+ * Relative paths in a spec (clips, trace files) are relative to the spec file's folder,
  * so a spec means the same thing whatever directory the runner starts in (Slurm jobs
  * do not start where the user typed the command).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { clipText, UsageError } from '../errors';
+import { clipsDir, projectRoot } from '../paths';
+import { clipRef, DEFAULT_SCENE, type ClipRef } from '../media/scenes';
+
+export { projectRoot };
 
 export type PeerRole = 'offer' | 'answer';
 
@@ -66,8 +70,13 @@ export interface ExperimentSpec {
   path: string;
   name: string;
   description: string;
-  clip: string;
-  clipIsDefault: boolean;
+  /**
+   * The clips (scenes) every arm × trace runs on: a matrix dimension. A bundled scene's
+   * file may not exist yet: the runner makes it before the first cell.
+   */
+  clips: ClipRef[];
+  /** Cell ids name the clip: the spec lists `clips` (a spec with one `clip` keeps the older, shorter ids). */
+  clipInCellId: boolean;
   durationS: number;
   warmupS: number;
   seed: number;
@@ -97,24 +106,15 @@ export const SEED_PLACEHOLDER = '{seed}';
  */
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export const DEFAULT_CLIP = 'clips/default-720p30.mp4';
+/** The clip of a spec that names none. */
+export const DEFAULT_CLIP_REF = DEFAULT_SCENE;
 export const DEFAULT_QUEUE_MS = 100;
 
-const TOP_FIELDS = ['name', 'description', 'clip', 'duration_s', 'warmup_s', 'seed', 'repetitions', 'arms', 'traces', 'link', 'psnr', 'keep_recordings'];
+const TOP_FIELDS = ['name', 'description', 'clip', 'clips', 'duration_s', 'warmup_s', 'seed', 'repetitions', 'arms', 'traces', 'link', 'psnr', 'keep_recordings'];
 const TRACE_FIELDS = ['trace', 'label', 'scale_mean_kbit', 'clip_kbit', 'offset_s'];
 const LINK_FIELDS = ['qdisc', 'queue_ms', 'queue_bytes', 'allow_missing'];
 const ARM_FIELDS = ['offer', 'answer'];
-
-/** The project root: where bin/testbed.js is, found upwards from this file (src/ or dist/src/). */
-export function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(resolve(dir, 'bin', 'testbed.js')) && existsSync(resolve(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`experiments: project root (bin/testbed.js) not found above ${__dirname}`);
-    dir = up;
-  }
-}
+const CLIP_FIELDS = ['clip', 'label'];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -231,15 +231,8 @@ export function parseSpec(text: string, file: string, check: ArgChecker): Experi
   const psnr = json.psnr === undefined ? false : bool(json.psnr, top.at('psnr'));
   const keepRecordings = json.keep_recordings === undefined ? false : bool(json.keep_recordings, top.at('keep_recordings'));
 
-  let clip: string;
-  const clipIsDefault = json.clip === undefined;
-  if (clipIsDefault) {
-    // The default clip is generated on demand (scripts/make-clip.sh), so it may not exist yet.
-    clip = resolve(projectRoot(), DEFAULT_CLIP);
-  } else {
-    clip = rel(str(json.clip, top.at('clip')));
-    if (!existsSync(clip)) top.at('clip').fail(`no such file: ${clip}`);
-  }
+  if (json.clip !== undefined && json.clips !== undefined) top.fail("give 'clip' or 'clips', not both");
+  const clips = parseClips(json, top, specDir);
 
   const traces = parseTraces(json.traces, top.at('traces'), rel);
   const link = parseLink(json.link, top.at('link'));
@@ -257,8 +250,8 @@ export function parseSpec(text: string, file: string, check: ArgChecker): Experi
     path: resolve(file),
     name: specName,
     description,
-    clip,
-    clipIsDefault,
+    clips,
+    clipInCellId: json.clips !== undefined,
     durationS,
     warmupS,
     seed,
@@ -269,6 +262,34 @@ export function parseSpec(text: string, file: string, check: ArgChecker): Experi
     psnr,
     keepRecordings,
   };
+}
+
+/** `clip` (one, the default scene when absent) or `clips` (a list): scene names or files relative to the spec. */
+function parseClips(json: { [k: string]: Json }, top: Where, specDir: string): ClipRef[] {
+  const one = (v: Json | undefined, w: Where): ClipRef => {
+    const obj = typeof v === 'string' ? { clip: v } : isObject(v) ? v : w.fail(`must be a scene name, a file or { "clip": ..., "label": ... }, got ${describe(v)}`);
+    onlyKnown(obj, CLIP_FIELDS, w);
+    const refText = str(obj.clip, typeof v === 'string' ? w : w.at('clip'));
+    let ref: ClipRef;
+    try {
+      ref = clipRef(refText, specDir, clipsDir());
+    } catch (e) {
+      return (typeof v === 'string' ? w : w.at('clip')).fail((e as Error).message);
+    }
+    if (obj.label !== undefined) ref = { ...ref, label: name(obj.label, w.at('label'), 'clip label') };
+    else name(ref.label, w, "clip label (give one with { \"clip\": ..., \"label\": ... })");
+    return ref;
+  };
+  if (json.clips === undefined) return [one(json.clip ?? DEFAULT_CLIP_REF, top.at('clip'))];
+  const w: Where = top.at('clips');
+  const list = json.clips;
+  if (!Array.isArray(list) || list.length === 0) w.fail(`must be a non-empty list of scene names or files, got ${describe(list)}`);
+  const refs = list.map((v, i) => one(v, w.at(i)));
+  refs.forEach((r, i) => {
+    const first = refs.findIndex((o) => o.label === r.label);
+    if (first !== i) w.at(i).fail(`label '${r.label}' is also clips[${first}]'s: give each a distinct "label" (it names the cells)`);
+  });
+  return refs;
 }
 
 function parseArms(v: Json | undefined, w: Where, check: ArgChecker): ArmSpec[] {

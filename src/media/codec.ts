@@ -205,6 +205,9 @@ export class Scaler {
 // ---------------------------------------------------------------------------
 // x264
 
+/** `testbed offer`'s x264 defaults (its --preset, --tune, --vbv-buffer, --keyint), shared with the clip analysis. */
+export const X264_DEFAULTS = { preset: 'veryfast', tune: 'zerolatency', vbvBufferMs: 1000, keyint: 60 } as const;
+
 export interface EncoderConfig {
   width: number;
   height: number;

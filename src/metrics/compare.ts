@@ -1,7 +1,7 @@
 /**
  * Arms against a baseline arm, with statistics a reviewer accepts: cells of one trace and
  * repetition share a seed (the same trace slice, the same start), so each arm's cell is
- * paired with the baseline's cell of that trace and repetition, and the paired differences
+ * paired with the baseline's cell of that scene, trace and repetition, and the paired differences
  * are bootstrapped (percentile interval over resampled pairs, seeded so the same results
  * give the same interval). Reported per metric: the mean paired difference and the ratio
  * of means (arm / baseline), each with its 95 % interval.
@@ -66,11 +66,11 @@ export class CompareError extends Error {
   override name = 'UsageError';
 }
 
-/** Every arm but the baseline, each metric, paired by (trace, repetition). */
+/** Every arm but the baseline, each metric, paired by (scene, trace, repetition); a summary without a scene column pairs by trace and repetition. */
 export function compareArms(rows: readonly SummaryRecord[], baseline: string, o: CompareOptions = {}): MetricComparison[] {
   const arms = [...new Set(rows.map((r) => r.arm))];
   if (!arms.includes(baseline)) throw new CompareError(`no arm '${baseline}' in the results (arms: ${arms.join(', ')})`);
-  const key = (r: SummaryRecord) => `${r.trace}\u0000${r.repetition}`;
+  const key = (r: SummaryRecord) => `${r.scene ?? ''}\u0000${r.trace}\u0000${r.repetition}`;
   const base = new Map(rows.filter((r) => r.arm === baseline).map((r) => [key(r), r]));
   const out: MetricComparison[] = [];
   for (const arm of arms.filter((a) => a !== baseline)) {

@@ -161,6 +161,8 @@ export interface QualityRow {
 export interface ExperimentSummaryRow {
   cell: string;
   arm: string;
+  /** The clip's label: a bundled scene's name or the user's file's (spec.ts `clips`). */
+  scene: string;
   trace: string;
   trace_family: string;
   repetition: number;
@@ -186,6 +188,10 @@ export interface ExperimentSummaryRow {
   bitrate_kbps: number | '';
   /** Backup stream bytes as a percentage of primary bytes (0 in single mode). */
   backup_bytes_pct: number | '';
+  /** Primary stream: mean I-frame and P-frame size, and I / neighbouring P (metrics/frame-sizes.ts). */
+  iframe_bytes_mean: number | '';
+  pframe_bytes_mean: number | '';
+  i_to_p: number | '';
   psnr_db: number | '';
   /** Mean link utilisation (delivered / capacity, media direction) when a trace was replayed. */
   utilisation_pct: number | '';
@@ -260,11 +266,14 @@ export const LINK_COLUMNS = columns<LinkRow>()(
   'time_ms', 'trace_s', 'direction', 'capacity_kbit', 'throughput_kbit', 'backlog_bytes', 'drops',
 );
 
+/** Columns summary.csv gained when clips became a matrix dimension: files written before lack them (readers take them as empty). */
+export const SUMMARY_COLUMNS_SINCE_SCENES: readonly (keyof ExperimentSummaryRow)[] = ['scene', 'iframe_bytes_mean', 'pframe_bytes_mean', 'i_to_p'];
+
 export const EXPERIMENT_SUMMARY_COLUMNS = columns<ExperimentSummaryRow>()(
-  'cell', 'arm', 'trace', 'trace_family', 'repetition', 'seed', 'duration_s', 'frames', 'rendered',
+  'cell', 'arm', 'scene', 'trace', 'trace_family', 'repetition', 'seed', 'duration_s', 'frames', 'rendered',
   'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'encode_mean_ms', 'pacer_mean_ms', 'network_mean_ms', 'jitter_mean_ms',
   'decode_mean_ms', 'render_wait_mean_ms', 'iframe_picture_p95_ms', 'pframe_picture_p95_ms', 'freezes', 'fps',
-  'bitrate_kbps', 'backup_bytes_pct', 'psnr_db', 'utilisation_pct',
+  'bitrate_kbps', 'backup_bytes_pct', 'iframe_bytes_mean', 'pframe_bytes_mean', 'i_to_p', 'psnr_db', 'utilisation_pct',
 );
 
 export const QUALITY_COLUMNS = columns<QualityRow>()('frame_id', 'source_index', 'render_ms', 'psnr_db', 'psnr_y_db');

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FREEZE_MS, percentiles } from '../metrics/summary';
 import type { Chart } from './chart';
-import { backupChart, backupPoints, armCdfPoints, cdfChart, pictureChart, picturePoints, tailChart, tailPoints } from './experiment-charts';
+import { backupChart, backupPoints, armCdfPoints, cdfChart, ipChart, ipPoints, pictureChart, picturePoints, tailChart, tailPoints } from './experiment-charts';
 import { dashboardHtml, type DashboardPage } from './html';
 import { detectKind, loadExperiment, loadRun, type ExperimentData, type RunData } from './load';
 import { armScale } from './palette';
@@ -113,7 +113,13 @@ export function runDashboard(run: RunData): DashboardPage {
 }
 
 /** The experiment's comparison charts and table; `cellLinks`: cell → its dashboard, relative. */
-export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<string, string>): DashboardPage {
+export function experimentDashboard(whole: ExperimentData, cellLinks: ReadonlyMap<string, string>): DashboardPage {
+  const scenes = [...new Set(whole.rows.map((r) => r.scene))];
+  // With several clips every chart's trace facet becomes "scene · trace": arms are compared within a scene.
+  const exp: ExperimentData =
+    scenes.length > 1
+      ? { ...whole, rows: whole.rows.map((r) => ({ ...r, trace: `${r.scene} · ${r.trace}`, traceFamily: `${r.scene} · ${r.traceFamily}` })) }
+      : whole;
   const arms = armScale(exp.rows.map((r) => r.arm));
   const familyOf = new Map(exp.rows.map((r) => [r.cell, { arm: r.arm, family: r.traceFamily }]));
   const cdf = armCdfPoints(
@@ -129,6 +135,8 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
   if (tails.length) charts.push(tailChart(tails, arms));
   const pics = picturePoints(exp.rows);
   if (pics.length) charts.push(pictureChart(pics, arms));
+  const ip = ipPoints(exp.rows);
+  if (ip.length) charts.push(ipChart(ip, arms));
   const backup = backupPoints(exp.rows);
   if (backup.length) charts.push(backupChart(backup, arms));
   if (exp.missing.length) notes.push(`No frames.csv (failed or not run): ${exp.missing.join(', ')} — left out of the latency distribution.`);
@@ -144,6 +152,7 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
     const records = exp.rows.map((r) => ({
       ...Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v === null ? '' : String(v)])),
       arm: r.arm,
+      scene: r.scene,
       trace: r.trace,
     }));
     sections.unshift({ title: `Against ${baseline} (paired, bootstrap 95 % intervals)`, html: comparisonTableHtml(compareArms(records, baseline, { resamples: 2000 }), baseline) });
@@ -154,7 +163,8 @@ export function experimentDashboard(exp: ExperimentData, cellLinks: ReadonlyMap<
       ['directory', exp.dir],
       ['cells', `${exp.rows.length} (${exp.runs.length} with frames.csv)`],
       ['arms', arms.domain.join(', ')],
-      ['traces', [...new Set(exp.rows.map((r) => r.trace))].join(', ')],
+      ['traces', [...new Set(whole.rows.map((r) => r.trace))].join(', ')],
+      ...(scenes.some((s) => s !== '') ? [['scenes', scenes.join(', ')] as [string, string]] : []),
     ],
     notes,
     charts,

@@ -206,3 +206,39 @@ export function backupChart(points: BackupPoint[], arms: ColourScale): Chart {
   };
   return { id: 'backup-bytes', title, spec };
 }
+
+export interface IpPoint {
+  cell: string;
+  arm: string;
+  trace: string;
+  i_to_p: number;
+}
+
+/** The I/P size ratio of each cell's primary stream (summary.csv's i_to_p; absent in summaries written before it). */
+export function ipPoints(rows: readonly ExperimentRecord[]): IpPoint[] {
+  return rows.filter((r) => r.values.i_to_p != null).map((r) => ({ cell: r.cell, arm: r.arm, trace: r.trace, i_to_p: r.values.i_to_p as number }));
+}
+
+export function ipChart(points: IpPoint[], arms: ColourScale): Chart {
+  const title = 'I-frame size over the P-frames around it, per arm';
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: { text: title, subtitle: 'primary stream as sent; bar: mean over cells, points: cells (metrics/frame-sizes.ts)' },
+    datasets: { ip: points },
+    data: { name: 'ip' },
+    facet: { column: { field: 'trace', type: 'nominal', title: 'trace' } },
+    spec: {
+      width: 220,
+      height: 200,
+      layer: [
+        { mark: { type: 'bar', opacity: 0.75 }, encoding: { x: armAxis, y: { aggregate: 'mean', field: 'i_to_p', type: 'quantitative', title: 'I / neighbouring P (×)' }, color: armColour(arms) } },
+        {
+          mark: { type: 'point', filled: true, size: 36, color: 'black' },
+          encoding: { x: armAxis, y: { field: 'i_to_p', type: 'quantitative' }, tooltip: [{ field: 'cell' }, { field: 'i_to_p', title: 'I/P', format: '.2f' }] },
+        },
+      ],
+    },
+  };
+  return { id: 'i-to-p', title, spec };
+}

@@ -43,7 +43,7 @@ export function readTable(path: string, spec: ColumnSpec): Row[] {
       if (r[c] === '' || !Number.isFinite(Number(r[c]))) throw new ReportInputError(`${path} line ${line}: ${c} must be a number, got '${r[c]}'`);
     }
     for (const c of spec.numeric ?? []) {
-      if (r[c] !== '' && !Number.isFinite(Number(r[c]))) throw new ReportInputError(`${path} line ${line}: ${c} must be a number or empty, got '${r[c]}'`);
+      if (r[c] !== undefined && r[c] !== '' && !Number.isFinite(Number(r[c]))) throw new ReportInputError(`${path} line ${line}: ${c} must be a number or empty, got '${r[c]}'`);
     }
   });
   return rows;

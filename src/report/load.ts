@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { EXPERIMENT_SUMMARY_COLUMNS } from '../metrics/rows';
+import { EXPERIMENT_SUMMARY_COLUMNS, SUMMARY_COLUMNS_SINCE_SCENES } from '../metrics/rows';
 import { numOrNull, readOptionalTable, readTable, ReportInputError, type Row } from './input';
 
 import { PATH_COMPONENTS as COMPONENTS } from '../metrics/summary';
@@ -78,6 +78,8 @@ export interface RunData {
 export interface ExperimentRecord {
   cell: string;
   arm: string;
+  /** The clip's label ('' in a summary.csv written before clips were a dimension). */
+  scene: string;
   trace: string;
   traceFamily: string;
   /** Every numeric column of summary.csv (null where empty). */
@@ -198,14 +200,16 @@ export function loadRun(dir: string): RunData {
   };
 }
 
-const LABELS = ['cell', 'arm', 'trace', 'trace_family'] as const;
+const LABELS = ['cell', 'arm', 'scene', 'trace', 'trace_family'] as const;
+const REQUIRED_SUMMARY = EXPERIMENT_SUMMARY_COLUMNS.filter((c) => !SUMMARY_COLUMNS_SINCE_SCENES.includes(c));
 const SUMMARY_NUMERIC = EXPERIMENT_SUMMARY_COLUMNS.filter((c) => !(LABELS as readonly string[]).includes(c));
 
 export function loadExperiment(dir: string): ExperimentData {
-  const rows = readTable(join(dir, 'summary.csv'), { required: EXPERIMENT_SUMMARY_COLUMNS, numeric: SUMMARY_NUMERIC }).map(
+  const rows = readTable(join(dir, 'summary.csv'), { required: REQUIRED_SUMMARY, numeric: SUMMARY_NUMERIC }).map(
     (r): ExperimentRecord => ({
       cell: r.cell,
       arm: r.arm,
+      scene: r.scene ?? '',
       trace: r.trace,
       traceFamily: r.trace_family,
       values: Object.fromEntries(SUMMARY_NUMERIC.map((c) => [c, numOrNull(r[c])])),

@@ -68,6 +68,7 @@ const cell = (rateControl: string, offer: string[] = [], answer: string[] = []):
   index: 0,
   id: 'a__t__r0',
   arm: { name: 'a', offer, answer, rateControl },
+  clip: { label: 'default', file: '/clips/default-720p30.mp4', scene: { name: 'default', height: 720 } },
   trace: { kind: 'trace', label: 't', trace: 't', transforms: {} },
   repetition: 0,
   seed: 77,

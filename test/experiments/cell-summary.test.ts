@@ -5,7 +5,7 @@ import { measurementWindow, renderOrder, summarizeCell } from '../../src/experim
 import { EXPERIMENT_SUMMARY_COLUMNS } from '../../src/metrics/rows';
 import { rng } from '../helpers/random';
 
-const id = { cell: 'a__t__r0', arm: 'a', trace: 't', trace_family: 'step', repetition: 0, seed: 9 };
+const id = { cell: 'a__t__r0', arm: 'a', scene: 'default', trace: 't', trace_family: 'step', repetition: 0, seed: 9 };
 const FRAME_MS = 1000 / 30;
 
 /**

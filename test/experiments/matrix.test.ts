@@ -41,7 +41,29 @@ describe('experiment matrix', () => {
       ],
     );
     assert.deepEqual(cells.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.equal(cellId('a', 'b', 3), 'a__b__r3');
+    assert.equal(cellId('a', null, 'b', 3), 'a__b__r3');
+    assert.equal(cellId('a', 'screen', 'b', 3), 'a__screen__b__r3');
+  });
+
+  it('clips: a dimension inside each trace, named in the cell ids; seeds shared across clips', () => {
+    const cells = expandMatrix(spec({ clips: ['talking-head', 'screen'], repetitions: 1 }));
+    assert.deepEqual(
+      cells.map((c) => c.id),
+      [
+        'single__talking-head__4g-1__r0',
+        'dual__talking-head__4g-1__r0',
+        'single__screen__4g-1__r0',
+        'dual__screen__4g-1__r0',
+        'single__talking-head__step__r0',
+        'dual__talking-head__step__r0',
+        'single__screen__step__r0',
+        'dual__screen__step__r0',
+      ],
+    );
+    assert.deepEqual(cells.map((c) => c.clip.label), ['talking-head', 'talking-head', 'screen', 'screen', 'talking-head', 'talking-head', 'screen', 'screen']);
+    assert.equal(new Set(cells.filter((c) => c.trace.label === 'step').map((c) => c.seed)).size, 1, 'one trace slice for every clip and arm');
+    const fp = (i: number) => cellFingerprint(spec({ clips: ['talking-head', 'screen'] }), cells[i]);
+    assert.notEqual(fp(0), fp(2), 'the clip is part of what a result depends on');
   });
 
   it('is the same for the same spec (ids, order and seeds)', () => {

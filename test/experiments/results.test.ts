@@ -43,6 +43,7 @@ const cells = expandMatrix(spec);
 function meta(cell: Cell, o: Partial<CellMeta>): CellMeta {
   return {
     ...cellIdentity(spec, cell),
+    clip_analysis: null,
     trace: null,
     commands: { offer: [], answer: [] },
     versions: {},
@@ -76,7 +77,7 @@ function writeCell(out: string, cell: Cell, o: Partial<CellMeta> = {}, noSummary
     e2e_ms: String(50 + cell.index),
   }));
   const f = summarizeCell(
-    { cell: cell.id, arm: cell.arm.name, trace: cell.trace.label, trace_family: 'x', repetition: cell.repetition, seed: cell.seed },
+    { cell: cell.id, arm: cell.arm.name, scene: cell.clip.label, trace: cell.trace.label, trace_family: 'x', repetition: cell.repetition, seed: cell.seed },
     { frames, network: [], link: null, warmupS: 0, psnrByPicture: null },
   );
   const file: CellSummaryFile = { cell: cell.id, complete: m.complete, row: { ...f.row, complete: m.complete ? 1 : 0, incomplete_reason: m.incomplete_reason ?? '' } };

@@ -60,9 +60,9 @@ describe('testbed run: modes that do not run cells', () => {
     const r = await runCli(['run', SMOKE, '--dry-run', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const cells = expandMatrix(loadSpec(SMOKE, commanderArgChecker(buildCli)));
-    assert.match(r.stdout, /^experiment smoke: 4 cells \(2 arms × 2 traces × 1 repetition\), 18 s each after 2 s of warm-up/);
+    assert.match(r.stdout, /^experiment smoke: 4 cells \(2 arms × 1 clip × 2 traces × 1 repetition\), 18 s each after 2 s of warm-up/);
     for (const c of cells) {
-      assert.ok(r.stdout.includes(`[${c.index}] ${c.id}  arm ${c.arm.name}  trace ${c.trace.label}  rep 0  seed ${c.seed}  (absent)`), c.id);
+      assert.ok(r.stdout.includes(`[${c.index}] ${c.id}  arm ${c.arm.name}  clip default  trace ${c.trace.label}  rep 0  seed ${c.seed}  (absent)`), c.id);
       assert.ok(r.stdout.includes(`answer: ip netns exec '<ns-b>' ${process.execPath} ${ROOT}/bin/testbed.js answer --out ${out}/${c.id} `), c.id);
     }
     assert.match(r.stdout, /offer: +ip netns exec '<ns-a>' \S+ \S+\/bin\/testbed\.js offer --out \S+\/dual__step__r0 .*--ice-host '<addr-a>' --play-from \S+\/clips\/default-720p30\.mp4 --loop --duration 20 --mode dual\n/);

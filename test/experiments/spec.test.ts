@@ -55,8 +55,8 @@ describe('experiment spec: a valid spec', () => {
     assert.equal(s.seed, 1);
     assert.equal(s.repetitions, 1);
     assert.equal(s.psnr, false);
-    assert.equal(s.clip, resolve(projectRoot(), 'clips/default-720p30.mp4'));
-    assert.equal(s.clipIsDefault, true);
+    assert.deepEqual(s.clips, [{ label: 'default', file: resolve(projectRoot(), 'clips/default-720p30.mp4'), scene: { name: 'default', height: 720 } }]);
+    assert.equal(s.clipInCellId, false, 'one clip: cell ids as before clips were a dimension');
     assert.deepEqual(s.link, { qdisc: 'tbf', queueMs: DEFAULT_QUEUE_MS, allowMissing: false });
   });
 
@@ -99,6 +99,36 @@ describe('experiment spec: a valid spec', () => {
   });
 });
 
+describe('experiment spec: clips as a matrix dimension', () => {
+  it('scene names, scene@height, files relative to the spec and labels', () => {
+    const dir = tempDir('spec-clips');
+    writeFileSync(join(dir, 'street cam.mp4'), 'not read at parse time');
+    writeFileSync(join(dir, 'b.mkv'), '');
+    const s = parse({ ...base, clips: ['talking-head', 'screen@1080', { clip: 'street cam.mp4' }, { clip: 'b.mkv', label: 'mine' }] }, join(dir, 'x.json'));
+    assert.deepEqual(
+      s.clips.map((c) => [c.label, c.file, c.scene]),
+      [
+        ['talking-head', resolve(projectRoot(), 'clips/talking-head-720p30.mp4'), { name: 'talking-head', height: 720 }],
+        ['screen-1080p', resolve(projectRoot(), 'clips/screen-1080p30.mp4'), { name: 'screen', height: 1080 }],
+        ['street-cam', join(dir, 'street cam.mp4'), null],
+        ['mine', join(dir, 'b.mkv'), null],
+      ],
+    );
+    assert.equal(s.clipInCellId, true);
+  });
+
+  it('errors name the entry', () => {
+    rejects({ ...base, clip: 'screen', clips: ['screen'] }, "experiments/x.json: give 'clip' or 'clips', not both");
+    rejects({ ...base, clips: [] }, 'experiments/x.json: clips: must be a non-empty list of scene names or files, got a list');
+    rejects({ ...base, clips: 'screen' }, /^experiments\/x\.json: clips: must be a non-empty list of scene names or files, got string "screen"$/);
+    rejects({ ...base, clips: ['screen', 'sreen'] }, /^experiments\/x\.json: clips\[1\]: no scene or file 'sreen' \(bundled scenes: default, talking-head, pan-texture, high-motion, screen\)$/);
+    rejects({ ...base, clips: ['default@1080'] }, 'experiments/x.json: clips[0]: scene \'default\' is made at 720p, not 1080p');
+    rejects({ ...base, clips: ['screen', { clip: 'screen' }] }, /^experiments\/x\.json: clips\[1\]: label 'screen' is also clips\[0\]'s/);
+    rejects({ ...base, clips: [{ clip: 'screen', label: 'a b' }] }, /^experiments\/x\.json: clips\[0\]\.label: clip label 'a b' must start/);
+    rejects({ ...base, clips: [{ clip: 'screen', lable: 'x' }] }, 'experiments/x.json: clips[0].lable: unknown field (known: clip, label)');
+  });
+});
+
 describe('experiment spec: each error is one line with file and JSON path', () => {
   it('not JSON: the line of the error', () => {
     rejects('{\n  "name": "x",\n  "duration_s": 10,,\n}', /^experiments\/x\.json line 3: not valid JSON \(/);
@@ -107,7 +137,7 @@ describe('experiment spec: each error is one line with file and JSON path', () =
   it('not an object, missing and unknown fields', () => {
     rejects('[1]', 'experiments/x.json: must hold one JSON object, got a list');
     rejects({ ...base, name: undefined }, "experiments/x.json: missing field 'name'");
-    rejects({ ...base, duraton_s: 5 }, /^experiments\/x\.json: duraton_s: unknown field \(known: name, description, clip, duration_s,/);
+    rejects({ ...base, duraton_s: 5 }, /^experiments\/x\.json: duraton_s: unknown field \(known: name, description, clip, clips, duration_s,/);
     rejects({ ...base, link: { qdisc: 'tbf', queue: 5 } }, /^experiments\/x\.json: link\.queue: unknown field \(known: qdisc, queue_ms, queue_bytes, allow_missing\)$/);
     rejects({ ...base, arms: { a: { ofer: [] } } }, 'experiments/x.json: arms.a.ofer: unknown field (known: offer, answer)');
   });

@@ -10,6 +10,7 @@ import type { Chart } from '../../src/report/chart';
 const rec = (cell: string, arm: string, trace: string, values: Record<string, number | null>): ExperimentRecord => ({
   cell,
   arm,
+  scene: '',
   trace,
   traceFamily: trace.split('-')[0],
   values,
