@@ -141,6 +141,7 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
       decoder_errors: receiver.decoderErrors,
       duplicates: receiver.assembler.counters.duplicates,
       late_packets: receiver.latePackets,
+      decoder_backlog: receiver.decoderBacklog,
     });
   }
   if (injector) Object.assign(counters, { injected_rtp_drops: injector.dropped, injected_rtcp_drops: injector.droppedRtcp });

@@ -9,6 +9,7 @@ import { addSummaryCommand } from './summary';
 import { addRunCommand } from './run';
 import { addTracesCommand } from './traces';
 import { addClipsCommand } from './clips';
+import { addCacheCommand } from './cache';
 import { addPlotCommand } from './plot';
 import { addCompareCommand } from './compare';
 import { parseDropSpec, type DropSpec } from '../receiver/loss-injector';
@@ -78,6 +79,7 @@ export function buildCli(): Command {
       .description('send a video file in real time (the offering peer)')
       .requiredOption('--play-from <file>', 'video file to stream (any container/codec FFmpeg reads)')
       .option('--loop', 'restart the file at its end', false)
+      .option('--no-source-cache', "decode the file in real time even when the raw source cache holds its pictures (testbed cache build)")
       .option('--duration <s>', 'stop after this many seconds of media', parseFloatOption('--duration', 0.01))
       .option('--bitrate <bps>', 'encoder target rate, bit/s (the start rate under gcc/external)', parseIntOption('--bitrate', 10_000, 1_000_000_000), 2_000_000)
       .addOption(
@@ -126,6 +128,7 @@ export function buildCli(): Command {
     const o = opts as CommonOpts & Record<string, unknown>;
     await runOffer({
       playFrom: o.playFrom as string,
+      sourceCache: o.sourceCache as boolean,
       loop: o.loop as boolean,
       duration: (o.duration as number | undefined) ?? null,
       bitrate: o.bitrate as number,
@@ -193,6 +196,7 @@ export function buildCli(): Command {
   addRunCommand(program, buildCli);
   addTracesCommand(program);
   addClipsCommand(program);
+  addCacheCommand(program);
   addPlotCommand(program);
   return program;
 }

@@ -20,6 +20,8 @@ import { makeLogger, PeerRun, prepareOutDir, UsageError } from './session';
 
 export interface OfferOptions {
   playFrom: string;
+  /** Read decoded pictures from the raw source cache when it holds the clip (media/raw-cache.ts). */
+  sourceCache: boolean;
   loop: boolean;
   duration: number | null;
   bitrate: number;
@@ -64,12 +66,15 @@ export async function runOffer(o: OfferOptions): Promise<number> {
   const outDir = prepareOutDir(o.out);
   // Checked before anything connects, so a typo costs no waiting for a peer.
   const oracle = o.rateControl === 'oracle' && o.oracleTrace ? loadOracleCapacity(o.oracleTrace) : null;
-  const source = await FileSource.open(o.playFrom, { loop: o.loop, durationS: o.duration, width: o.width, height: o.height });
-  log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}`);
+  const source = await FileSource.open(o.playFrom, { loop: o.loop, durationS: o.duration, width: o.width, height: o.height, rawCache: o.sourceCache });
+  const pictures = source.rawCacheFile ? `raw cache ${source.rawCacheFile}` : 'decoded in real time';
+  log(`source ${o.playFrom}: ${source.info.width}x${source.info.height} @ ${source.fps.toFixed(2)} fps → ${source.width}x${source.height}, ${pictures}`);
   const plain: EncoderConfig = { width: source.width, height: source.height, fps: source.fps, bitrateBps: o.bitrate, vbvBufferMs: o.vbvBufferMs, preset: o.preset, tune: o.tune };
   const backupEncoder = backupEncoderConfig(plain, { bitrateBps: o.backupBitrate, crf: o.backupCrf });
   const run = new PeerRun('sender', o, outDir, clock, log);
   const { peer, signaling, meta } = run;
+  // Stated, not assumed: whether this sender decoded its clip while it encoded.
+  meta.options.source_pictures = pictures;
   run.stopped.then(() => source.stop());
   let files: SenderFiles | null = null;
   let session: SendSession | null = null;
@@ -147,5 +152,6 @@ export async function runOffer(o: OfferOptions): Promise<number> {
     // Lets the BYEs leave before the connection closes.
     await new Promise((r) => setTimeout(r, 100));
   }
-  return run.finish(finished, session?.counters() ?? {}, error);
+  const capture = { late_captures: source.lateCaptures, capture_late_max_ms: Math.round(source.maxLateMs * 10) / 10 };
+  return run.finish(finished, { ...(session?.counters() ?? {}), ...capture }, error);
 }

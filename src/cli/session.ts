@@ -13,6 +13,7 @@ import { createSignaling, type Signaling, type SignalingOptions } from '../trans
 import { WebRtcPeer } from '../transport/webrtc';
 
 import { oneLine, SIGNAL_EXIT, UsageError, type StopSignal } from '../errors';
+import { starvationOf, starvationWarning } from '../metrics/starvation';
 export { oneLine, UsageError };
 export { readMeta, sameClock, VERSION, writeMeta } from '../metrics/run-meta';
 
@@ -113,6 +114,8 @@ export class PeerRun {
     const failure = error === null ? null : error instanceof Error ? error.message : String(error);
     this.meta.incomplete_reason = complete ? null : this.stopReason || failure || 'error';
     writeMeta(this.outDir, this.meta);
+    const starved = starvationWarning(starvationOf(counters));
+    if (starved) process.stderr.write(`testbed: warning: ${starved}\n`);
     this.signaling.close();
     await this.peer.close();
     if (error !== null) throw error;

@@ -22,6 +22,8 @@ import { measureQuality } from '../media/quality';
 import { CsvWriter, readCsv } from '../metrics/csv';
 import { QUALITY_COLUMNS, type QualityRow } from '../metrics/rows';
 import { joinRun } from '../metrics/join';
+import { readMeta } from '../metrics/run-meta';
+import { starvationOf, starvationWarning } from '../metrics/starvation';
 import { renderOrder, summarizeCell } from './cell-summary';
 import { peerCommands, RECORDING_FILE, shellQuote, traceFileOf, type Endpoints } from './commands';
 import { environmentVersions } from './environment';
@@ -238,6 +240,7 @@ export class CellRun {
     return {
       ...cellIdentity(spec, cell),
       clip_analysis: this.ctx.clipAnalysis,
+      starvation: null,
       trace:
         cell.trace.kind === 'trace' && t
           ? { label: cell.trace.label, ref: cell.trace.trace, family: t.family, transforms: { ...cell.trace.transforms }, file: 'trace.trace', source: t.source }
@@ -267,6 +270,9 @@ export class CellRun {
     }
     if (!existsSync(framesCsv)) return null;
     const frames = readCsv(framesCsv);
+    // The peers' own CPU starvation counts: into meta.json, summary.csv and the progress note.
+    const counts = { ...starvationOf(readMeta(dir, 'sender')?.counters), ...starvationOf(readMeta(dir, 'receiver')?.counters) };
+    meta.starvation = { counts, warning: starvationWarning(counts) };
     const captures = frames.map((r) => Number(r.capture_ms)).filter((v) => Number.isFinite(v) && v > 0);
     meta.timing.stream_start_ms = captures.length ? Math.min(...captures) : null;
     const network = existsSync(join(dir, 'network.csv')) ? readCsv(join(dir, 'network.csv')) : [];
@@ -307,7 +313,7 @@ export class CellRun {
         repetition: cell.repetition,
         seed: cell.seed,
       },
-      { frames, network, link, warmupS: spec.warmupS, psnrByPicture },
+      { frames, network, link, warmupS: spec.warmupS, psnrByPicture, starvation: meta.starvation.counts },
     );
     const file: CellSummaryFile = {
       cell: cell.id,
@@ -320,7 +326,8 @@ export class CellRun {
       row: { ...figures.row, complete: 0, incomplete_reason: '' },
     };
     const r = figures.row;
-    const note = `e2e p50 ${r.e2e_p50_ms} ms, p95 ${r.e2e_p95_ms} ms, ${r.rendered}/${r.frames} rendered, ${r.freezes} freezes${r.psnr_db === '' ? '' : `, PSNR ${r.psnr_db} dB`}${psnrError ? `; no PSNR: ${psnrError}` : ''}`;
+    const starved = meta.starvation.warning ? `; WARNING ${meta.starvation.warning}` : '';
+    const note = `e2e p50 ${r.e2e_p50_ms} ms, p95 ${r.e2e_p95_ms} ms, ${r.rendered}/${r.frames} rendered, ${r.freezes} freezes${r.psnr_db === '' ? '' : `, PSNR ${r.psnr_db} dB`}${psnrError ? `; no PSNR: ${psnrError}` : ''}${starved}`;
     return { file, note };
   }
 }

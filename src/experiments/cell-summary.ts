@@ -8,6 +8,7 @@
  */
 import type { ExperimentSummaryRow } from '../metrics/rows';
 import { ipSizes } from '../metrics/frame-sizes';
+import type { Starvation } from '../metrics/starvation';
 import { summarizeFrames, type RunSummary } from '../metrics/summary';
 
 /** What names a cell in its summary row. */
@@ -41,7 +42,7 @@ export function measurementWindow(frames: Row[], warmupS: number): { fromMs: num
 
 export function summarizeCell(
   id: CellIdentity,
-  input: { frames: Row[]; network: Row[]; link: Row[] | null; warmupS: number; psnrByPicture: number[] | null },
+  input: { frames: Row[]; network: Row[]; link: Row[] | null; warmupS: number; psnrByPicture: number[] | null; starvation?: Partial<Starvation> },
 ): CellFigures {
   const window = measurementWindow(input.frames, input.warmupS);
   const inWindow = (ms: number) => window !== null && ms >= window.fromMs && ms <= window.toMs;
@@ -109,6 +110,9 @@ export function summarizeCell(
     i_to_p: fig(ip.ratio, 2),
     psnr_db: psnr ? fig(psnr.meanDb) : '',
     utilisation_pct: fig(utilisation),
+    late_captures: input.starvation?.late_captures ?? '',
+    encoder_busy_drops: input.starvation?.encoder_busy_drops ?? '',
+    decoder_backlog: input.starvation?.decoder_backlog ?? '',
   };
   return { window, run, row, psnr };
 }

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { CsvWriter } from '../metrics/csv';
 import { EXPERIMENT_SUMMARY_COLUMNS, type ExperimentSummaryRow } from '../metrics/rows';
 import type { ClipAnalysis } from '../media/clip-analysis';
+import type { Starvation } from '../metrics/starvation';
 import type { ReplayReport } from './link';
 import { cellFingerprint, type Cell } from './matrix';
 import type { ExperimentSpec } from './spec';
@@ -46,6 +47,8 @@ export interface CellMeta {
   scene: string;
   /** The clip measured (SI/TI, I/P sizes per rate; media/clip-analysis.ts); null when it could not be. */
   clip_analysis: ClipAnalysis | null;
+  /** The peers' CPU starvation counts (metrics/starvation.ts; null until the cell is summarized) and the warning, if any. */
+  starvation: { counts: Partial<Starvation>; warning: string | null } | null;
   trace: { label: string; ref: string; family: string; transforms: Record<string, unknown>; file: string; source: string } | null;
   /** Exact command lines of both peers, as spawned. */
   commands: { offer: string[]; answer: string[] };
@@ -209,6 +212,9 @@ function emptyRow(cell: Cell, meta: CellMeta): CellSummaryRow {
     i_to_p: '',
     psnr_db: '',
     utilisation_pct: '',
+    late_captures: '',
+    encoder_busy_drops: '',
+    decoder_backlog: '',
     complete: 0,
     incomplete_reason: meta.incomplete_reason ?? 'unknown',
   };

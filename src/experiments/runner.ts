@@ -20,6 +20,8 @@ import { prepareTrace, traceNeeds } from './traces';
 import type { Trace } from '../emulation/traces/types';
 import { analyseClip, ANALYSIS_RATES_BPS, cachedAnalysis, type ClipAnalysis } from '../media/clip-analysis';
 import { ensureClip } from '../media/scenes';
+import { contentHash } from '../media/content-hash';
+import { buildRawClip, listRawClips, rawDir } from '../media/raw-cache';
 
 export interface Experiment {
   spec: ExperimentSpec;
@@ -201,6 +203,16 @@ async function prepareClips(cells: Cell[], stderr: NodeJS.WritableStream): Promi
     if (clip.scene && !existsSync(clip.file)) {
       stderr.write(`run: making scene ${clip.label} (${clip.file}), once\n`);
       await ensureClip(clip);
+    }
+    // Decoded once into the raw cache, so the senders read pictures instead of decoding in real time.
+    try {
+      const sha = await contentHash(clip.file);
+      if (!listRawClips().some((r) => r.info.source_sha256 === sha)) {
+        stderr.write(`run: decoding clip ${clip.label} into the raw source cache (${rawDir()}), once\n`);
+        await buildRawClip(clip.file, null);
+      }
+    } catch (e) {
+      stderr.write(`run: warning: clip ${clip.label} could not be cached (${(e as Error).message.split('\n')[0]}); its senders decode it in real time\n`);
     }
     try {
       const cached = await cachedAnalysis(clip.file);

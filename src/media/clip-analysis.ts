@@ -5,12 +5,12 @@
  * the clip's bytes, so the result is cached under the clip's SHA-256 and computed once —
  * for a bundled scene or any file FFmpeg reads.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../paths';
 import { ipSizes, type SizedFrame } from '../metrics/frame-sizes';
 import { H264Encoder, MediaError, Scaler, VideoFileReader, VIDEO_CLOCK_HZ, X264_DEFAULTS, type VideoFrame } from './codec';
+import { contentHash } from './content-hash';
 import { measureSiTi } from './ffmpeg-cli';
 
 /** Bumped whenever what is measured or how changes: older cached analyses are then recomputed. */
@@ -61,12 +61,6 @@ export interface ClipAnalysis {
 
 /** Rounded; null when undefined (JSON has no NaN). */
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 export function siTiSummary(samples: { si: number; ti: number | null }[]): SiTi {
   const si = samples.map((s) => s.si);
@@ -137,7 +131,7 @@ function cacheFile(sha: string): string {
 
 /** The cached analysis of a clip, if it was made (no computing). */
 export async function cachedAnalysis(path: string): Promise<ClipAnalysis | null> {
-  const file = cacheFile(await sha256OfFile(path));
+  const file = cacheFile(await contentHash(path));
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as ClipAnalysis;
@@ -152,7 +146,7 @@ export async function cachedAnalysis(path: string): Promise<ClipAnalysis | null>
  */
 export async function analyseClip(path: string, onProgress: (msg: string) => void = () => {}): Promise<ClipAnalysis> {
   if (!existsSync(path)) throw new MediaError(`file not found: ${path}`);
-  const sha = await sha256OfFile(path);
+  const sha = await contentHash(path);
   const file = cacheFile(sha);
   if (existsSync(file)) {
     try {

@@ -430,6 +430,31 @@ export function copyFrame(frame: VideoFrame): VideoFrame {
   });
 }
 
+/**
+ * A yuv420p frame holding tightly packed I420 bytes (the inverse of packedI420), in
+ * FFmpeg-allocated (padded, aligned) buffers: x264's SIMD input copies may read past the
+ * end of a row, so pictures are never handed to it in bare Node buffers.
+ */
+export function frameFromI420(width: number, height: number, packed: Buffer): VideoFrame {
+  if (packed.length < (width * height * 3) / 2) throw new MediaError(`an I420 picture of ${width}x${height} needs ${(width * height * 3) / 2} bytes, got ${packed.length}`);
+  const f = beamcoder().frame({ width, height, format: 'yuv420p' }).alloc();
+  const data = f.data;
+  let o = 0;
+  for (const plane of [0, 1, 2] as const) {
+    const w = plane === 0 ? width : width >> 1;
+    const h = plane === 0 ? height : height >> 1;
+    const stride = f.linesize[plane];
+    const buf = data[plane];
+    if (stride === w) {
+      packed.copy(buf, 0, o, o + w * h);
+      o += w * h;
+    } else {
+      for (let y = 0; y < h; y++, o += w) packed.copy(buf, y * stride, o, o + w);
+    }
+  }
+  return f;
+}
+
 /** Tightly packed I420 bytes of a frame (what Y4M and hashes want). */
 export function packedI420(frame: VideoFrame): Buffer {
   const p = planesOf(frame);

@@ -7,6 +7,10 @@
  */
 import type { Clock, Timer } from '../clock';
 import { MediaError, Scaler, VideoFileReader, type VideoFrame, type VideoInfo } from './codec';
+import { findRawClip, RawClipReader } from './raw-cache';
+
+/** What a FileSource reads pictures from: the file through FFmpeg, or its raw cache. */
+type PictureReader = Pick<VideoFileReader, 'info' | 'next' | 'rewind' | 'path'>;
 
 export interface CapturedFrame {
   /** Picture number since the start of the run (keeps growing across loops). */
@@ -19,6 +23,8 @@ export interface CapturedFrame {
 }
 
 export interface SourceOptions {
+  /** Read the clip's decoded pictures from the raw cache when it holds them (media/raw-cache.ts; default true). */
+  rawCache?: boolean;
   loop: boolean;
   /** Stop after this many seconds of media (null: the file's length, or forever when looping). */
   durationS: number | null;
@@ -49,28 +55,46 @@ export class FileSource implements VideoSource {
   private sourceIndex = 0;
   private firstPtsS: number | null = null;
   private frameDurS: number;
+  /** Pictures released more than half a frame interval after their time (metrics/starvation.ts). */
+  lateCaptures = 0;
+  maxLateMs = 0;
   readonly width: number;
   readonly height: number;
 
   private constructor(
-    private readonly reader: VideoFileReader,
+    private readonly reader: PictureReader,
     private readonly opts: SourceOptions,
+    /** The clip as the user named it (the reader may be its raw cache). */
+    readonly clip: VideoInfo,
   ) {
-    this.width = even(opts.width ?? reader.info.width);
-    this.height = even(opts.height ?? reader.info.height);
+    this.width = even(opts.width ?? clip.width);
+    this.height = even(opts.height ?? clip.height);
     this.frameDurS = 1 / reader.info.fps;
   }
 
+  /** Where the pictures come from: the raw cache's file, or null when the clip is decoded in real time. */
+  get rawCacheFile(): string | null {
+    return this.reader instanceof RawClipReader ? this.reader.path : null;
+  }
+
   static async open(path: string, opts: SourceOptions): Promise<FileSource> {
-    const reader = await VideoFileReader.open(path);
-    const src = new FileSource(reader, opts);
+    const file = await VideoFileReader.open(path);
+    let reader: PictureReader = file;
+    if (opts.rawCache !== false) {
+      // At the size sent, else at the clip's own size (then scaled here, still no decoding).
+      const w = even(opts.width ?? file.info.width);
+      const h = even(opts.height ?? file.info.height);
+      const entry = (await findRawClip(path, w, h)) ?? (await findRawClip(path, even(file.info.width), even(file.info.height)));
+      if (entry) reader = await RawClipReader.open(entry);
+    }
+    const src = new FileSource(reader, opts, file.info);
     await src.refill();
     if (src.queue.length === 0) throw new MediaError(`no picture could be decoded from ${path}`);
     return src;
   }
 
   get info(): VideoInfo {
-    return this.reader.info;
+    return this.clip;
   }
 
   get fps(): number {
@@ -104,7 +128,11 @@ export class FileSource implements VideoSource {
       while (clock.now() < due) await sleep(0);
       if (this.stopped) return;
       this.queue.shift();
-      onFrame({ frameId: frameId++, sourceIndex: next.sourceIndex, frame: next.frame, captureMs: clock.now() });
+      const now = clock.now();
+      const lateMs = now - due;
+      if (lateMs > (this.frameDurS * 1000) / 2) this.lateCaptures++;
+      this.maxLateMs = Math.max(this.maxLateMs, lateMs);
+      onFrame({ frameId: frameId++, sourceIndex: next.sourceIndex, frame: next.frame, captureMs: now });
       void this.refill();
     }
   }

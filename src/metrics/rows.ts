@@ -193,6 +193,10 @@ export interface ExperimentSummaryRow {
   pframe_bytes_mean: number | '';
   i_to_p: number | '';
   psnr_db: number | '';
+  /** CPU starvation over the whole run, from the peers' metadata (metrics/starvation.ts); '' when not recorded. */
+  late_captures: number | '';
+  encoder_busy_drops: number | '';
+  decoder_backlog: number | '';
   /** Mean link utilisation (delivered / capacity, media direction) when a trace was replayed. */
   utilisation_pct: number | '';
 }
@@ -266,14 +270,21 @@ export const LINK_COLUMNS = columns<LinkRow>()(
   'time_ms', 'trace_s', 'direction', 'capacity_kbit', 'throughput_kbit', 'backlog_bytes', 'drops',
 );
 
-/** Columns summary.csv gained when clips became a matrix dimension: files written before lack them (readers take them as empty). */
-export const SUMMARY_COLUMNS_SINCE_SCENES: readonly (keyof ExperimentSummaryRow)[] = ['scene', 'iframe_bytes_mean', 'pframe_bytes_mean', 'i_to_p'];
+/**
+ * Columns summary.csv gained after its first version (the scene and I/P sizes with clips as
+ * a dimension, the CPU starvation counts): files written before lack them, and readers
+ * take them as empty.
+ */
+export const SUMMARY_COLUMNS_ADDED_LATER: readonly (keyof ExperimentSummaryRow)[] = [
+  'scene', 'iframe_bytes_mean', 'pframe_bytes_mean', 'i_to_p', 'late_captures', 'encoder_busy_drops', 'decoder_backlog',
+];
 
 export const EXPERIMENT_SUMMARY_COLUMNS = columns<ExperimentSummaryRow>()(
   'cell', 'arm', 'scene', 'trace', 'trace_family', 'repetition', 'seed', 'duration_s', 'frames', 'rendered',
   'e2e_p50_ms', 'e2e_p95_ms', 'e2e_p99_ms', 'encode_mean_ms', 'pacer_mean_ms', 'network_mean_ms', 'jitter_mean_ms',
   'decode_mean_ms', 'render_wait_mean_ms', 'iframe_picture_p95_ms', 'pframe_picture_p95_ms', 'freezes', 'fps',
   'bitrate_kbps', 'backup_bytes_pct', 'iframe_bytes_mean', 'pframe_bytes_mean', 'i_to_p', 'psnr_db', 'utilisation_pct',
+  'late_captures', 'encoder_busy_drops', 'decoder_backlog',
 );
 
 export const QUALITY_COLUMNS = columns<QualityRow>()('frame_id', 'source_index', 'render_ms', 'psnr_db', 'psnr_y_db');

@@ -66,6 +66,9 @@ export class VideoReceiver {
    */
   latePackets = 0;
   framesRendered = 0;
+  /** Decodes that started after their render time right as the previous decode ended (metrics/starvation.ts). */
+  decoderBacklog = 0;
+  private readonly lastDecodeEndMs: Record<StreamKind, number> = { primary: -Infinity, backup: -Infinity };
 
   constructor(private readonly o: VideoReceiverOptions) {
     const dual = [...o.streams.values()].includes('backup');
@@ -203,7 +206,10 @@ export class VideoReceiver {
     this.wakeTimers[stream] = null;
   }
 
-  private decode({ stream, frameId, jitterEstimateMs, currentDelayMs, targetDelayMs }: Extract<SchedulerAction, { kind: 'decode' }>): void {
+  private decode({ stream, frameId, renderAtMs, jitterEstimateMs, currentDelayMs, targetDelayMs }: Extract<SchedulerAction, { kind: 'decode' }>): void {
+    const now = this.o.clock.now();
+    // Due already, and started the moment the decoder freed: it was waiting on the decoder.
+    if (renderAtMs !== null && now > renderAtMs && now - this.lastDecodeEndMs[stream] < 1) this.decoderBacklog++;
     const k = frameKey(stream, frameId);
     const f = this.assembled.get(k)!;
     this.assembled.delete(k);
@@ -221,6 +227,7 @@ export class VideoReceiver {
       })
       .then((pictures) => {
         rec.decodeEndMs = this.o.clock.now();
+        this.lastDecodeEndMs[stream] = rec.decodeEndMs;
         this.run(this.scheduler.decoded(stream, frameId, pictures.length, this.o.clock.now()), pictures[0]);
       });
   }

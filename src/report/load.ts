@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { EXPERIMENT_SUMMARY_COLUMNS, SUMMARY_COLUMNS_SINCE_SCENES } from '../metrics/rows';
+import { EXPERIMENT_SUMMARY_COLUMNS, SUMMARY_COLUMNS_ADDED_LATER } from '../metrics/rows';
 import { numOrNull, readOptionalTable, readTable, ReportInputError, type Row } from './input';
 
 import { PATH_COMPONENTS as COMPONENTS } from '../metrics/summary';
@@ -201,7 +201,7 @@ export function loadRun(dir: string): RunData {
 }
 
 const LABELS = ['cell', 'arm', 'scene', 'trace', 'trace_family'] as const;
-const REQUIRED_SUMMARY = EXPERIMENT_SUMMARY_COLUMNS.filter((c) => !SUMMARY_COLUMNS_SINCE_SCENES.includes(c));
+const REQUIRED_SUMMARY = EXPERIMENT_SUMMARY_COLUMNS.filter((c) => !SUMMARY_COLUMNS_ADDED_LATER.includes(c));
 const SUMMARY_NUMERIC = EXPERIMENT_SUMMARY_COLUMNS.filter((c) => !(LABELS as readonly string[]).includes(c));
 
 export function loadExperiment(dir: string): ExperimentData {

@@ -194,6 +194,7 @@ export class SendSession {
     return {
       frames_encoded: sender.framesEncoded,
       frames_dropped: sender.framesDropped,
+      encoder_busy_drops: sender.encoderBusyDrops,
       retransmissions_sent: paced.retransmissionsSent,
       retransmission_bytes_sent: paced.retransmissionBytesSent,
       retransmissions_rate_limited: paced.retransmissionsRateLimited,

@@ -65,6 +65,8 @@ export class VideoSender {
   private readonly rtpBase = Math.floor(Math.random() * 0x1_0000_0000);
   framesEncoded = 0;
   framesDropped = 0;
+  /** Pictures replaced while the encoders were busy (metrics/starvation.ts). */
+  encoderBusyDrops = 0;
   targetRateBps: number;
 
   constructor(private readonly o: VideoSenderOptions) {
@@ -245,6 +247,7 @@ export class VideoSender {
 
   private drop(cap: CapturedFrame, reason: string): void {
     this.framesDropped++;
+    if (reason === 'encoder-busy') this.encoderBusyDrops++;
     this.o.onFrame({
       kind: 'dropped',
       frameId: cap.frameId,

@@ -44,6 +44,7 @@ function meta(cell: Cell, o: Partial<CellMeta>): CellMeta {
   return {
     ...cellIdentity(spec, cell),
     clip_analysis: null,
+    starvation: null,
     trace: null,
     commands: { offer: [], answer: [] },
     versions: {},

@@ -8,7 +8,7 @@ function row(over: Partial<CellSummaryRow>): CellSummaryRow {
     cell: 'single__4g-1__r0', arm: 'single', scene: 'default', trace: '4g-1', trace_family: '4g', repetition: 0, seed: 1, duration_s: 30,
     frames: 900, rendered: 890, e2e_p50_ms: 97.8, e2e_p95_ms: 204.6, e2e_p99_ms: 346.2, encode_mean_ms: 5, pacer_mean_ms: 10,
     network_mean_ms: 20, jitter_mean_ms: 40, decode_mean_ms: 3, render_wait_mean_ms: 12, iframe_picture_p95_ms: 341,
-    pframe_picture_p95_ms: 200, freezes: 4, fps: 29.93, bitrate_kbps: 920.4, backup_bytes_pct: 0, iframe_bytes_mean: 40000, pframe_bytes_mean: 3000, i_to_p: 13.3, psnr_db: '',
+    pframe_picture_p95_ms: 200, freezes: 4, fps: 29.93, bitrate_kbps: 920.4, backup_bytes_pct: 0, iframe_bytes_mean: 40000, pframe_bytes_mean: 3000, i_to_p: 13.3, psnr_db: '', late_captures: 0, encoder_busy_drops: 0, decoder_backlog: 0,
     utilisation_pct: 44.2, complete: 1, incomplete_reason: '', ...over,
   };
 }

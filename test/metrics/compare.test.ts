@@ -28,6 +28,19 @@ describe('arms against a baseline (paired bootstrap)', () => {
     assert.match(formatComparison([r], 'single'), /dual vs single \(15 pairs/);
   });
 
+  it('pairs within a scene: cells of one trace and repetition but different clips are never paired', () => {
+    const rows: Record<string, string>[] = [];
+    for (const [scene, base] of [['screen', 50], ['high-motion', 300]] as const) {
+      rows.push({ arm: 'single', scene, trace: 't', repetition: '0', e2e_p50_ms: String(base) });
+      rows.push({ arm: 'dual', scene, trace: 't', repetition: '0', e2e_p50_ms: String(base - 10) });
+    }
+    const [r] = compareArms(rows, 'single', { metrics: [P50], resamples: 500 });
+    assert.equal(r.pairs, 2);
+    assert.equal(r.difference.value, -10, 'each dual cell against the single cell of its own scene');
+    assert.equal(r.difference.low, -10);
+    assert.equal(r.difference.high, -10);
+  });
+
   it('is deterministic for a seed; empty or unknown input is handled', () => {
     const pairs: [number, number][] = [[1, 2], [3, 3], [5, 4], [2, 6]];
     assert.deepEqual(comparePairs('a', P50, pairs, { seed: 9, resamples: 500 }), comparePairs('a', P50, pairs, { seed: 9, resamples: 500 }));

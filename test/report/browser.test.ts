@@ -20,7 +20,7 @@ test('the dashboards `testbed plot` writes render every chart in chromium, offli
 
   const cell = 'dual__step-2.5-1.0-2.5__r0';
   const pages = [
-    { html: join(out, 'dashboard.html'), shot: join(OUTPUT, 'experiment.png'), ids: ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'backup-bytes'] },
+    { html: join(out, 'dashboard.html'), shot: join(OUTPUT, 'experiment.png'), ids: ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'i-to-p', 'backup-bytes'] },
     { html: join(out, cell, 'dashboard.html'), shot: join(OUTPUT, `${cell}.png`), ids: ['latency', 'components', 'components-distribution', 'playout-delay', 'bitrate', 'rtt-loss', 'fps'] },
   ];
   for (const p of pages) {

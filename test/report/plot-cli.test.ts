@@ -14,7 +14,7 @@ test('testbed plot EXPERIMENT writes its dashboard, every cell dashboard, SVGs a
   const r = await runCli(['plot', FIXTURE, '--out', out], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), join(out, 'dashboard.html'));
-  for (const id of ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'backup-bytes']) {
+  for (const id of ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'i-to-p', 'backup-bytes']) {
     for (const ext of ['svg', 'png']) assert.ok(existsSync(join(out, 'charts', `${id}.${ext}`)), `${id}.${ext}`);
   }
   const html = readFileSync(join(out, 'dashboard.html'), 'utf8');

@@ -15,7 +15,7 @@ const FIXTURE = join(ROOT, 'test', 'fixtures', 'loopback-experiment');
 const SCALE = 2;
 
 const RUN_CHARTS = ['latency', 'components', 'components-distribution', 'playout-delay', 'bitrate', 'rtt-loss', 'fps'];
-const EXPERIMENT_CHARTS = ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'backup-bytes'];
+const EXPERIMENT_CHARTS = ['e2e-cdf', 'tail-latency', 'iframe-pframe', 'i-to-p', 'backup-bytes'];
 
 /** Width and height from a PNG's signature and IHDR chunk (the first chunk, by the spec). */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -110,4 +110,17 @@ test('a run with quality.csv gets a PSNR chart: one point per measured picture, 
   assert.equal((svg.match(/class="mark-line role-mark/g) ?? []).length, 2, 'two series: all planes and Y');
   const png = svgToPng(svg, SCALE);
   assert.equal(pngSize(png).width, Math.round(svgSize(svg).width * SCALE));
+});
+
+test('with several clips the experiment charts compare arms within a scene: facets are scene · trace', () => {
+  const exp = loadExperiment(FIXTURE);
+  const twoScenes = { ...exp, rows: exp.rows.map((r, i) => ({ ...r, scene: i % 2 ? 'screen' : 'talking-head' })) };
+  const page = experimentDashboard(twoScenes, new Map());
+  assert.deepEqual(page.facts.find(([k]) => k === 'scenes'), ['scenes', 'talking-head, screen']);
+  const tails = page.charts.find((c) => c.id === 'tail-latency')!.spec as unknown as { datasets: { tails: { trace: string }[] } };
+  const facets = new Set(tails.datasets.tails.map((p) => p.trace));
+  assert.ok(facets.size > 0 && [...facets].every((f) => /^(talking-head|screen) · /.test(f)), [...facets].join(', '));
+  // One scene (or a summary from before scenes): facets stay the plain trace labels.
+  const one = experimentDashboard(exp, new Map()).charts.find((c) => c.id === 'tail-latency')!.spec as unknown as { datasets: { tails: { trace: string }[] } };
+  assert.ok(one.datasets.tails.every((p) => !p.trace.includes(' · ')));
 });
