@@ -14,6 +14,7 @@
  *                         ~40 Mbit/s), dual, 2 Mbit/s, rendered pictures recorded raw (.y4m)
  *                         and PSNR measured after the run against the source, by picture
  *   default-1080p-dual    the default clip scaled to 1920×1080, dual, 4 Mbit/s
+ *   default-1080p-dual-2thr  the same with the primary encoder on two sliced x264 threads
  * CPU is what each process reports for itself (process.cpuUsage over its wall time), in cores.
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -41,6 +42,7 @@ const CONFIGS: Config[] = [
   { name: 'default-720p-dual', clip: 'default', size: null, offer: ['--mode', 'dual', '--bitrate', '2000000'], psnr: false },
   { name: 'high-motion-720p-dual', clip: 'high-motion', size: null, offer: ['--mode', 'dual', '--bitrate', '2000000'], psnr: true },
   { name: 'default-1080p-dual', clip: 'default', size: { width: 1920, height: 1080 }, offer: ['--mode', 'dual', '--bitrate', '4000000', '--width', '1920', '--height', '1080'], psnr: false },
+  { name: 'default-1080p-dual-2thr', clip: 'default', size: { width: 1920, height: 1080 }, offer: ['--mode', 'dual', '--bitrate', '4000000', '--width', '1920', '--height', '1080', '--encoder-threads', '2'], psnr: false },
 ];
 
 interface Result {

@@ -95,6 +95,7 @@ export function buildCli(): Command {
       .option('--probe-interval <s>', 'gcc: also probe every this many seconds when not application limited, so the estimate finds capacity that came back (0: only as libwebrtc does — initial, ALR and after a large drop)', parseFloatOption('--probe-interval', 0), DEFAULT_PROBE_INTERVAL_S)
       .option('--keyint <frames>', 'force an I-frame every this many frames (0: only the first; with --intra-refresh: the refresh period)', parseIntOption('--keyint', 0), X264_DEFAULTS.keyint)
       .option('--preset <name>', 'x264 preset', X264_DEFAULTS.preset)
+      .option('--encoder-threads <n>', "x264 threads of the primary encoder (sliced threads with tune zerolatency: no added delay; the backup and seed encoders stay at 1, reproducible at the receiver)", parseIntOption('--encoder-threads', 1, 16), 1)
       .option('--tune <name>', 'x264 tune', X264_DEFAULTS.tune)
       .option('--vbv-buffer <ms>', 'x264 VBV buffer in ms of the target rate (bounds I-frame bursts)', parseIntOption('--vbv-buffer', 10, 10_000), X264_DEFAULTS.vbvBufferMs)
       .option('--intra-refresh', "x264 periodic intra refresh instead of scheduled I-frames: a wave of intra blocks crosses the picture every --keyint frames; I-frames only for the first picture and PLI (dual mode: backups then only for those)", false)
@@ -129,6 +130,7 @@ export function buildCli(): Command {
     await runOffer({
       playFrom: o.playFrom as string,
       sourceCache: o.sourceCache as boolean,
+      encoderThreads: o.encoderThreads as number,
       loop: o.loop as boolean,
       duration: (o.duration as number | undefined) ?? null,
       bitrate: o.bitrate as number,

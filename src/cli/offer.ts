@@ -22,6 +22,8 @@ export interface OfferOptions {
   playFrom: string;
   /** Read decoded pictures from the raw source cache when it holds the clip (media/raw-cache.ts). */
   sourceCache: boolean;
+  /** x264 threads of the primary encoder (sliced with tune zerolatency). */
+  encoderThreads: number;
   loop: boolean;
   duration: number | null;
   bitrate: number;
@@ -103,7 +105,8 @@ export async function runOffer(o: OfferOptions): Promise<number> {
       // With intra refresh, x264's refresh waves replace scheduled I-frames (PLI still forces one).
       keyintFrames: o.intraRefresh ? 0 : o.keyint,
       feedbackTimeoutMs: o.feedbackTimeoutMs, backupEnd: o.backupEnd,
-      encoder: o.intraRefresh ? { ...plain, intraRefreshFrames: o.keyint } : plain,
+      // Threads for the primary only: the backup encoder config (and the seeds built from it) stays single-threaded, reproducible at the receiver.
+      encoder: { ...(o.intraRefresh ? { ...plain, intraRefreshFrames: o.keyint } : plain), threads: o.encoderThreads },
       backupEncoder, pacingFactor: o.pacingFactor,
       send: (p) => peer.sendRtp(p), overheadBytes: () => peer.overheadBytes(),
       onFrame: (e) => out.onFrame(e),

@@ -225,6 +225,13 @@ export interface EncoderConfig {
    * a forced key picture is still an IDR.
    */
   intraRefreshFrames?: number;
+  /**
+   * x264 threads (default 1). Above 1 with tune zerolatency x264 uses sliced threads (one
+   * picture split across threads: no added frame of delay), but its output then depends on
+   * the thread count: only for encoders no other party must reproduce (the primary, never
+   * the shared-seed backup encoders).
+   */
+  threads?: number;
 }
 
 export interface EncodedPicture {
@@ -273,7 +280,7 @@ export class H264Encoder {
         bit_rate: config.bitrateBps,
         rc_max_rate: config.bitrateBps,
         rc_buffer_size: Math.round((config.bitrateBps * config.vbvBufferMs) / 1000),
-        thread_count: 1,
+        thread_count: config.threads ?? 1,
         priv_data: { preset: config.preset, tune: config.tune, 'x264-params': params.join(':') },
       });
     } catch (e) {

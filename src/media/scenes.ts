@@ -50,6 +50,27 @@ function widthOf(height: number): number {
   return 2 * Math.round((height * 16) / 9 / 2);
 }
 
+/** What a generated scene's filter graph is drawn with: the size, `p` scaling 720p coordinates to it, scratch space. */
+interface GraphBuild {
+  width: number;
+  height: number;
+  p: (n: number) => number;
+  scratch: string;
+}
+
+/** A scene made from one lavfi filter graph, on one filter thread (geq's random state must not be split by slices). */
+function generated(scene: Omit<SceneDefinition, 'args'> & { graph(g: GraphBuild): string }): SceneDefinition {
+  const { graph, ...rest } = scene;
+  return {
+    ...rest,
+    args: (o) => {
+      const k = o.height / 720;
+      const g = { width: widthOf(o.height), height: o.height, p: (n: number) => Math.round(n * k), scratch: o.scratch };
+      return ['-y', '-filter_complex_threads', '1', '-filter_complex', graph(g), ...x264(o)];
+    },
+  };
+}
+
 /** x264 as for every generated scene: near-lossless source quality (CRF 16, as the default clip). */
 function x264(o: SceneBuild): string[] {
   return ['-t', String(o.durationS), '-r', String(FPS), '-c:v', 'libx264', '-preset', 'fast', '-crf', '16', '-g', '60', '-threads', '4', '-pix_fmt', 'yuv420p', '-fflags', '+bitexact', '-map_metadata', '-1', '-movflags', '+faststart', o.out];
@@ -120,25 +141,23 @@ export const SCENES: readonly SceneDefinition[] = [
       '-t', String(o.durationS), '-r', '30', '-c:v', 'libx264', '-preset', 'fast', '-crf', '16', '-g', '60', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', o.out,
     ],
   },
-  {
+  generated({
     name: 'talking-head',
     summary: 'a head and shoulders swaying a few pixels before an out-of-focus background; eyes blink, the mouth opens and closes; mild sensor noise',
     standsFor: 'a video call: low motion, most of the picture static, small local changes — P-frames small, so I-frames stand out most',
     heights: [720, 1080],
     durationS: 20,
-    args: (o) => {
-      const k = o.height / 720;
-      const p = (n: number) => Math.round(n * k);
-      const w = widthOf(o.height);
+    graph: ({ width, height, p }) => {
+      const k = height / 720;
       const c = p(720); // the head layer's canvas (square)
       const inHead = `lte(pow((X-${p(360)})/${p(130)},2)+pow((Y-${p(250)})/${p(165)},2),1)`;
       const inBody = `lte(pow((X-${p(360)})/${p(330)},2)+pow((Y-${p(760)})/${p(260)},2),1)`;
       const box = (x: number, y: number, bw: number, bh: number, colour: string, enable?: string) =>
         `drawbox=x=${p(x)}:y=${p(y)}:w=${p(bw)}:h=${p(bh)}:c=${colour}:t=fill${enable ? `:enable='${enable}'` : ''}`;
       const blink = 'lt(mod(t,3.7),0.13)';
-      const graph = [
+      return [
         texture(p(1440), p(810), 'tex'),
-        `[tex]crop=${w}:${o.height}:${p(80)}:${p(45)},gblur=sigma=${(8 * k).toFixed(1)},eq=brightness=-0.12:saturation=0.6[bg]`,
+        `[tex]crop=${width}:${height}:${p(80)}:${p(45)},gblur=sigma=${(8 * k).toFixed(1)},eq=brightness=-0.12:saturation=0.6[bg]`,
         [
           `color=c=black@0:s=${c}x${c}:r=${FPS}:d=1,format=yuva444p`,
           `geq=lum='if(${inHead},175-60*pow((X-${p(330)})/${p(150)},2)-30*pow((Y-${p(200)})/${p(190)},2),if(${inBody},70+20*sin(X/${(9 * k).toFixed(2)}),0))':cb='if(${inHead},112,150)':cr='if(${inHead},150,110)':a='255*max(${inHead},${inBody})'`,
@@ -153,74 +172,64 @@ export const SCENES: readonly SceneDefinition[] = [
         ].join(',') + '[head]',
         `[bg][head]overlay=x='${p(280)}+${p(10)}*sin(t*0.7)+${p(4)}*sin(t*2.3)':y='${p(20)}+${p(5)}*sin(t*0.9)',noise=alls=3:allf=t,format=yuv420p`,
       ].join(';');
-      return ['-y', '-filter_complex_threads', '1', '-filter_complex', graph, ...x264(o)];
     },
-  },
-  {
+  }),
+  generated({
     name: 'pan-texture',
     summary: 'a camera panning steadily across a detailed natural-looking texture (fractal noise), slight vertical drift, mild sensor noise',
     standsFor: 'a moving camera over a detailed scene: global motion that prediction follows well, so P-frames stay moderate while I-frames carry all the detail',
     heights: [720, 1080],
     durationS: 20,
-    args: (o) => {
-      const k = o.height / 720;
-      const p = (n: number) => Math.round(n * k);
-      const graph = [
+    graph: ({ width, height, p }) => {
+      return [
         texture(p(2880), p(1620), 'tex'),
-        `[tex]crop=${widthOf(o.height)}:${o.height}:'${p(80)}*t':'${p(450)}+${p(120)}*sin(t*0.4)',noise=alls=2:allf=t,format=yuv420p`,
+        `[tex]crop=${width}:${height}:'${p(80)}*t':'${p(450)}+${p(120)}*sin(t*0.4)',noise=alls=2:allf=t,format=yuv420p`,
       ].join(';');
-      return ['-y', '-filter_complex_threads', '1', '-filter_complex', graph, ...x264(o)];
     },
-  },
-  {
+  }),
+  generated({
     name: 'high-motion',
     summary: 'a shaking, rotating camera over the texture with a Game-of-Life panel and a test card darting across it; sensor noise',
     standsFor: 'sport or a hand-held camera: high motion and high texture, P-frames nearly as costly as I-frames',
     heights: [720, 1080],
     durationS: 20,
-    args: (o) => {
-      const k = o.height / 720;
-      const p = (n: number) => Math.round(n * k);
-      const graph = [
+    graph: ({ width, height, p }) => {
+      return [
         texture(p(2880), p(1620), 'tex'),
-        `[tex]crop=${p(1600)}:${p(1000)}:'${p(640)}+${p(600)}*sin(t*1.9)':'${p(310)}+${p(300)}*sin(t*2.7+1)',rotate=a='0.25*sin(t*1.3)':ow=${widthOf(o.height)}:oh=${o.height}[bg]`,
+        `[tex]crop=${p(1600)}:${p(1000)}:'${p(640)}+${p(600)}*sin(t*1.9)':'${p(310)}+${p(300)}*sin(t*2.7+1)',rotate=a='0.25*sin(t*1.3)':ow=${width}:oh=${height}[bg]`,
         `life=s=${p(480)}x${p(360)}:r=${FPS}:mold=0:ratio=0.5:seed=11:life_color=#e0e040:death_color=#203060[life]`,
         `testsrc2=s=${p(320)}x${p(240)}:r=${FPS}[card]`,
         `[bg][life]overlay=x='${p(400)}+${p(380)}*sin(t*3.1)':y='${p(180)}+${p(170)}*cos(t*2.3)'[a]`,
         `[a][card]overlay=x='${p(480)}+${p(470)}*cos(t*4.3)':y='${p(240)}+${p(230)}*sin(t*3.7)',noise=alls=4:allf=t,format=yuv420p`,
       ].join(';');
-      return ['-y', '-filter_complex_threads', '1', '-filter_complex', graph, ...x264(o)];
     },
-  },
-  {
+  }),
+  generated({
     name: 'screen',
     summary: 'an editor window: menu bar, sidebar, a page of code-like text that scrolls three lines at a time every 1.3 s, a blinking cursor',
     standsFor: 'screen sharing: sharp edges and text, no noise, long static stretches — P-frames almost empty, I-frames full of detail, scroll bursts in between',
     heights: [720, 1080],
     durationS: 20,
-    args: (o) => {
-      const k = o.height / 720;
-      const p = (n: number) => Math.round(n * k);
-      const textFile = join(o.scratch, 'screen.txt');
+    graph: ({ width, height, p, scratch }) => {
+      const textFile = join(scratch, 'screen.txt');
       writeFileSync(textFile, screenText());
       const line = p(22);
       const text = (size: number, spacing: number, colour: string, x: number, y: number) =>
         `drawtext=fontfile=${FONT}:textfile=${textFile}:fontsize=${p(size)}:line_spacing=${p(spacing)}:fontcolor=${colour}:x=${p(x)}:y=${p(y)}`;
-      const graph = [
+      return [
         `color=c=0xf4f4f0:s=${p(1000)}x${p(5000)}:r=${FPS}:d=1,${text(17, 5, '0x202020', 56, 8)},loop=loop=-1:size=1,setpts=N/${FPS}/TB,crop=${p(1000)}:${p(642)}:0:'${3 * line}*(floor(t/1.3)+min(1,mod(t,1.3)/0.2))'[doc]`,
         [
-          `color=c=0x2b2d31:s=${widthOf(o.height)}x${o.height}:r=${FPS}`,
-          `drawbox=x=0:y=0:w=${widthOf(o.height)}:h=${p(36)}:c=0x3c3f44:t=fill`,
-          `drawbox=x=0:y=${p(36)}:w=${p(240)}:h=${o.height - p(36)}:c=0x232529:t=fill`,
+          `color=c=0x2b2d31:s=${width}x${height}:r=${FPS}`,
+          `drawbox=x=0:y=0:w=${width}:h=${p(36)}:c=0x3c3f44:t=fill`,
+          `drawbox=x=0:y=${p(36)}:w=${p(240)}:h=${height - p(36)}:c=0x232529:t=fill`,
           `drawtext=fontfile=${FONT}:text='File  Edit  View  Run  Help':fontsize=${p(16)}:fontcolor=0xdddddd:x=${p(14)}:y=${p(10)}`,
           text(14, 12, '0xa0a4aa', 16, 52),
           `drawbox=x=${p(8)}:y=${p(118)}:w=${p(224)}:h=${p(26)}:c=0x3d6fb0@0.6:t=fill`,
         ].join(',') + '[ui]',
         `[ui][doc]overlay=x=${p(260)}:y=${p(58)},drawbox=x=${p(316)}:y=${p(320)}:w=${Math.max(2, p(2))}:h=${p(18)}:c=black:t=fill:enable='lt(mod(t,1),0.5)',format=yuv420p`,
       ].join(';');
-      return ['-y', '-filter_complex_threads', '1', '-filter_complex', graph, ...x264(o)];
     },
-  },
+  }),
 ];
 
 export function findScene(name: string): SceneDefinition | undefined {

@@ -6,9 +6,9 @@
  *                       its time (decoding the clip fell behind, or the event loop was held);
  *   encoder_busy_drops  a picture never encoded because the encoders were still busy with
  *                       the previous one and a newer picture replaced it;
- *   decoder_backlog     a picture whose decode started after its render time, straight
- *                       after the previous decode on its stream ended (it waited on the
- *                       decoder, not on the network).
+ *   decoder_backlog     a picture complete before its render time whose decode started
+ *                       after it, straight after the previous decode on its stream ended
+ *                       (it waited on the decoder, not on the network).
  * The peers write them in their run metadata; experiments copy them into meta.json and
  * summary.csv; a run where any occurred ends with one warning line.
  */

@@ -208,13 +208,17 @@ export class VideoReceiver {
 
   private decode({ stream, frameId, renderAtMs, jitterEstimateMs, currentDelayMs, targetDelayMs }: Extract<SchedulerAction, { kind: 'decode' }>): void {
     const now = this.o.clock.now();
-    // Due already, and started the moment the decoder freed: it was waiting on the decoder.
-    if (renderAtMs !== null && now > renderAtMs && now - this.lastDecodeEndMs[stream] < 1) this.decoderBacklog++;
     const k = frameKey(stream, frameId);
     const f = this.assembled.get(k)!;
     this.assembled.delete(k);
     // The record is open: every path that settles a frame first takes it out of the scheduler.
     const rec = this.records.get(stream, frameId)!;
+    // Complete before its render time, yet decoded after it, starting the moment the previous
+    // decode ended: it waited on the decoder. (Frames delivered late, e.g. queued behind a big
+    // I-frame on the link, are late before they are complete and do not count.)
+    if (renderAtMs !== null && now > renderAtMs && rec.completeMs !== null && rec.completeMs < renderAtMs && now - this.lastDecodeEndMs[stream] < 1) {
+      this.decoderBacklog++;
+    }
     rec.decodeStartMs = this.o.clock.now();
     rec.jitterEstimateMs = jitterEstimateMs;
     rec.currentDelayMs = currentDelayMs;

@@ -69,7 +69,8 @@ export interface BackupReference {
  * only add intra blocks.
  */
 export function backupEncoderConfig(primary: EncoderConfig, o: { bitrateBps: number | null; crf: number | null }): EncoderConfig {
-  const { intraRefreshFrames: _none, ...plain } = primary;
+  // Never the primary's threads: the backup's output must be reproducible at the receiver.
+  const { intraRefreshFrames: _none, threads: _threads, ...plain } = primary;
   return { ...plain, bitrateBps: o.bitrateBps ?? Math.round((primary.bitrateBps * BACKUP_SHARE) / PRIMARY_SHARE), ...(o.crf === null ? {} : { x264Params: `crf=${o.crf}` }) };
 }
 
