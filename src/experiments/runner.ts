@@ -191,9 +191,11 @@ export async function runCells(exp: Experiment, selected: Cell[], force: boolean
 
 /**
  * Every clip the cells play, ready and measured before the first cell: a bundled scene not
- * made yet is made, and each clip's SI/TI and I/P sizes (cached by content after the first
- * time) go into its cells' meta.json. A clip that cannot be measured is said so on stderr
- * and its cells record null, rather than the run stopping over a figure it does not need.
+ * made yet is made; each clip is decoded once into the raw source cache (the senders then
+ * read pictures instead of decoding while they encode); its SI/TI and I/P sizes (cached by
+ * content after the first time) go into its cells' meta.json. A clip that cannot be cached
+ * or measured is said so on stderr (its senders decode; its cells record null), rather
+ * than the run stopping over something it can do without.
  */
 async function prepareClips(cells: Cell[], stderr: NodeJS.WritableStream): Promise<Map<string, ClipAnalysis | null>> {
   const analyses = new Map<string, ClipAnalysis | null>();
@@ -204,7 +206,6 @@ async function prepareClips(cells: Cell[], stderr: NodeJS.WritableStream): Promi
       stderr.write(`run: making scene ${clip.label} (${clip.file}), once\n`);
       await ensureClip(clip);
     }
-    // Decoded once into the raw cache, so the senders read pictures instead of decoding in real time.
     try {
       const sha = await contentHash(clip.file);
       if (!listRawClips().some((r) => r.info.source_sha256 === sha)) {
