@@ -1,7 +1,9 @@
 /**
  * The table `testbed run` prints when it ends: one line per cell of summary.csv, the
  * figures a reader compares first (end-to-end latency percentiles, I- vs P-picture p95,
- * freezes, rate, backup overhead, utilisation), so arms can be read side by side.
+ * freezes, rate, backup overhead, utilisation, I/P size ratio), so arms can be read side
+ * by side — and how many pictures the machine's own CPU starved (metrics/starvation.ts),
+ * so a figure the testbed itself bent is never read as the network's.
  */
 import type { CellSummaryRow } from './results';
 
@@ -17,7 +19,15 @@ const COLUMNS: { head: string; of: (r: CellSummaryRow) => string }[] = [
   { head: 'backup %', of: (r) => num(r.backup_bytes_pct, 1) },
   { head: 'util %', of: (r) => num(r.utilisation_pct, 0) },
   { head: 'PSNR dB', of: (r) => num(r.psnr_db, 1) },
+  { head: 'I/P', of: (r) => num(r.i_to_p, 1) },
+  { head: 'starved', of: (r) => starved(r) },
 ];
+
+/** Late captures + encoder-busy drops + decoder backlog; '-' when the cell did not record them. */
+function starved(r: CellSummaryRow): string {
+  const counts = [r.late_captures, r.encoder_busy_drops, r.decoder_backlog];
+  return counts.every((c) => c === '') ? '-' : String(counts.reduce<number>((a, c) => a + (c === '' ? 0 : Number(c)), 0));
+}
 
 function num(v: number | '', digits: number): string {
   return v === '' || !Number.isFinite(Number(v)) ? '-' : Number(v).toFixed(digits);

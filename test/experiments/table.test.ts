@@ -15,12 +15,12 @@ function row(over: Partial<CellSummaryRow>): CellSummaryRow {
 
 describe('formatCellTable', () => {
   it('one aligned line per cell, arms side by side, missing figures as -', () => {
-    const text = formatCellTable([row({}), row({ cell: 'dual__4g-1__r0', arm: 'dual', e2e_p50_ms: 86.4, psnr_db: 33.27 })]);
+    const text = formatCellTable([row({}), row({ cell: 'dual__4g-1__r0', arm: 'dual', e2e_p50_ms: 86.4, psnr_db: 33.27, late_captures: 3, encoder_busy_drops: 4, decoder_backlog: '' })]);
     const lines = text.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^cell\s+e2e p50\s+p95\s+p99\s+I-pic p95\s+P-pic p95\s+freezes\s+fps\s+kbit\/s\s+backup %\s+util %\s+PSNR dB/);
-    assert.match(lines[1]!, /^single__4g-1__r0\s+98\s+205\s+346\s+341\s+200\s+4\s+29\.9\s+920\s+0\.0\s+44\s+-$/);
-    assert.match(lines[2]!, /^dual__4g-1__r0\s+86\s+205\s+346\s+341\s+200\s+4\s+29\.9\s+920\s+0\.0\s+44\s+33\.3$/);
+    assert.match(lines[0]!, /^cell\s+e2e p50\s+p95\s+p99\s+I-pic p95\s+P-pic p95\s+freezes\s+fps\s+kbit\/s\s+backup %\s+util %\s+PSNR dB\s+I\/P\s+starved/);
+    assert.match(lines[1]!, /^single__4g-1__r0\s+98\s+205\s+346\s+341\s+200\s+4\s+29\.9\s+920\s+0\.0\s+44\s+-\s+13\.3\s+0$/);
+    assert.match(lines[2]!, /^dual__4g-1__r0\s+86\s+205\s+346\s+341\s+200\s+4\s+29\.9\s+920\s+0\.0\s+44\s+33\.3\s+13\.3\s+7$/);
     assert.equal(lines[1]!.length, lines[2]!.length, 'columns line up');
   });
 
