@@ -12,6 +12,7 @@ import { tryJoin } from '../metrics/join';
 import { createSignaling, type Signaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { oneLine, SIGNAL_EXIT, UsageError, type StopSignal } from '../errors';
 import { starvationOf, starvationWarning } from '../metrics/starvation';
 export { oneLine, UsageError };
@@ -46,7 +47,11 @@ export function prepareOutDir(dir: string): string {
  * how the run ends (normally, or with a reason and an exit code), and the teardown that
  * always leaves the metadata written, the connection closed and the two sides joined.
  */
+const LOOP_RESOLUTION_MS = 10;
+
 export class PeerRun {
+  /** Event-loop delay over the run (perf_hooks), reported with the CPU time. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   readonly self = selfInfo();
   readonly meta: RunMeta;
   readonly signaling: Signaling;
@@ -68,6 +73,7 @@ export class PeerRun {
     private readonly log: (msg: string) => void,
   ) {
     this.meta = newRunMeta(role, this.self, { ...o, signaling: { ...o.signaling } }, clock.now());
+    this.loopDelay.enable();
     writeMeta(outDir, this.meta);
     this.signaling = createSignaling(o.signaling);
     this.peer = WebRtcPeer.create({ iceHost: o.iceHost, clock });
@@ -108,7 +114,13 @@ export class PeerRun {
    */
   async finish(complete: boolean, counters: Record<string, number>, error: unknown = null): Promise<number> {
     const cpu = process.cpuUsage();
-    this.meta.counters = { ...counters, cpu_s: (cpu.user + cpu.system) / 1e6 };
+    this.loopDelay.disable();
+    // How long timers waited for the event loop beyond their time: what delays a capture, a
+    // pacer burst or a render on this process. perf_hooks records each whole 10 ms sampling
+    // interval (an idle loop reads ~10 ms), so the resolution is taken off.
+    const ms = (ns: number) => Math.max(0, Math.round((ns - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
+    const loop = { event_loop_delay_p99_ms: ms(this.loopDelay.percentile(99)), event_loop_delay_max_ms: ms(this.loopDelay.max) };
+    this.meta.counters = { ...counters, cpu_s: (cpu.user + cpu.system) / 1e6, ...loop };
     this.meta.ended_ms = this.clock.now();
     this.meta.complete = complete;
     const failure = error === null ? null : error instanceof Error ? error.message : String(error);
