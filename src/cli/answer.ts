@@ -33,6 +33,9 @@ export interface AnswerOptions {
   signaling: SignalingOptions;
 }
 
+/** After the signaling bye, how long RTCP the offer sent just before it may still arrive. */
+const BYE_GRACE_MS = 100;
+
 /**
  * How long a closed connection waits for the offer's signaling bye before the peer counts
  * as gone. The offer closes its connection right after that bye, and on a saturated link
@@ -117,8 +120,10 @@ export async function runAnswer(o: AnswerOptions): Promise<number> {
     });
     s.start(receiver);
     // The end of the run: the offer's bye on the signaling channel, which arrives even
-    // when a full link drops its RTCP BYEs (TCP, ordered before the channel's close).
-    waitForBye(signaling).then(() => run.stop(null, 0), () => {});
+    // when a full link drops its RTCP BYEs (TCP, ordered before the channel's close). The
+    // offer sent its last RTCP (the BYEs) just before it, by another path (UDP, through
+    // SRTP): what is still in flight is read for a moment before the session stops.
+    waitForBye(signaling).then(() => setTimeout(() => run.stop(null, 0), BYE_GRACE_MS), () => {});
     peer.onDisconnect = (state) => setTimeout(() => run.stop(`the peer disappeared (connection ${state})`, 3), GOODBYE_GRACE_MS);
     // A bye is always read before the close, so a close without one is the peer vanishing;
     // the short wait lets an RTCP BYE still in flight end the run normally.
