@@ -10,6 +10,7 @@ import { buildRawClip, listRawClips, rawDir } from '../media/raw-cache';
 import { clipRef } from '../media/scenes';
 import { cacheDir, clipsDir } from '../paths';
 import { parseIntOption, UsageError } from './session';
+import { endStatusLine, statusLine } from './status-line';
 import { textTable } from './text-table';
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
@@ -36,8 +37,8 @@ async function build(refText: string, o: { width?: number; height?: number }): P
   if (!existsSync(ref.file)) throw new UsageError(`${ref.label} is not made yet: testbed clips make ${ref.scene?.name ?? ''}`);
   if ((o.width === undefined) !== (o.height === undefined)) throw new UsageError('give both --width and --height, or neither (the clip\'s own size)');
   const size = o.width !== undefined && o.height !== undefined ? { width: o.width, height: o.height } : null;
-  const entry = await buildRawClip(ref.file, size, (n) => process.stderr.isTTY && process.stderr.write(`\r\x1b[2Ktestbed: decoding ${ref.label}: picture ${n}`));
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+  const entry = await buildRawClip(ref.file, size, (n) => statusLine(`decoding ${ref.label}: picture ${n}`));
+  endStatusLine();
   process.stdout.write(`${entry.data}: ${entry.info.pictures} pictures ${entry.info.width}x${entry.info.height}, ${mb(statSync(entry.data).size)}\n`);
 }
 

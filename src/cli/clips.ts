@@ -6,23 +6,14 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { analyseClip, cachedAnalysis, type ClipAnalysis } from '../media/clip-analysis';
-import { clipRef, findScene, makeScene, sceneFile, SCENES, type ClipRef } from '../media/scenes';
+import { clipRef, findScene, makeScene, sceneFile, sceneRef, SCENES, type ClipRef } from '../media/scenes';
 import { clipsDir } from '../paths';
 import { UsageError } from './session';
+import { endStatusLine, statusLine } from './status-line';
 import { textTable } from './text-table';
 
 const f = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
 const kB = (v: number | null) => (v === null ? '-' : (v / 1000).toFixed(1));
-/** On a terminal one line rewritten in place; otherwise (a log) one line per clip, not per picture. */
-function progress(msg: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2Ktestbed: ${msg}`);
-  else if (!/picture \d+$/.test(msg)) process.stderr.write(`testbed: ${msg}\n`);
-}
-
-function endProgress(): void {
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
-}
-
 function ipColumns(a: ClipAnalysis | null): string[] {
   return (a?.ip.rates ?? [null, null, null, null]).map((r) => (r ? f(r.i_to_p, 1) : '?'));
 }
@@ -32,18 +23,18 @@ async function list(o: { cached: boolean }): Promise<void> {
   let unmeasured = 0;
   for (const scene of SCENES) {
     for (const height of scene.heights) {
-      const ref = clipRef(height === scene.heights[0] ? scene.name : `${scene.name}@${height}`, clipsDir(), clipsDir());
+      const ref = sceneRef(scene, clipsDir(), height);
       if (!existsSync(ref.file)) {
         // The 720p set is what the set-up makes; larger variants are listed once made.
         if (height === scene.heights[0]) rows.push([ref.label, `not made: testbed clips make ${scene.name}`, '', '', '', '', '', '']);
         continue;
       }
-      const a = o.cached ? await cachedAnalysis(ref.file) : await analyseClip(ref.file, progress);
+      const a = o.cached ? await cachedAnalysis(ref.file) : await analyseClip(ref.file, statusLine);
       if (!a) unmeasured++;
       rows.push([ref.label, `clips/${ref.file.split('/').pop()}`, a ? f(a.siti.si_max, 1) : '?', a ? f(a.siti.ti_max, 1) : '?', ...ipColumns(a)]);
     }
   }
-  endProgress();
+  endStatusLine();
   process.stdout.write(textTable(rows) + '\n');
   process.stdout.write('1080p variants: testbed clips make --height 1080 [SCENE...]\n');
   process.stdout.write('I/P: mean I-frame size over the P-frames around it, x264 as testbed offer opens it at each fixed rate (testbed clips show NAME for the method and sizes)\n');
@@ -59,8 +50,8 @@ function describeScene(ref: ClipRef): string[] {
 async function show(refText: string, o: { json: boolean }): Promise<void> {
   const ref = clipRef(refText, process.cwd(), clipsDir());
   if (!existsSync(ref.file)) throw new UsageError(`${ref.label} is not made yet: testbed clips make ${ref.scene!.name}${ref.scene!.height !== 720 ? ` --height ${ref.scene!.height}` : ''}`);
-  const a = await analyseClip(ref.file, progress);
-  endProgress();
+  const a = await analyseClip(ref.file, statusLine);
+  endStatusLine();
   if (o.json) {
     process.stdout.write(JSON.stringify({ label: ref.label, file: ref.file, scene: ref.scene, analysis: a }, null, 2) + '\n');
     return;

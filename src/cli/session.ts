@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Clock } from '../clock';
 import type { ClockRelation, RunMeta } from '../metrics/rows';
 import { newRunMeta, sameClock, selfInfo, writeMeta } from '../metrics/run-meta';
@@ -12,7 +13,6 @@ import { tryJoin } from '../metrics/join';
 import { createSignaling, type Signaling, type SignalingOptions } from '../transport/signaling';
 import { WebRtcPeer } from '../transport/webrtc';
 
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { oneLine, SIGNAL_EXIT, UsageError, type StopSignal } from '../errors';
 import { starvationOf, starvationWarning } from '../metrics/starvation';
 export { oneLine, UsageError };
@@ -41,14 +41,15 @@ export function prepareOutDir(dir: string): string {
   return dir;
 }
 
+/** perf_hooks' event-loop sampling interval (ms). */
+const LOOP_RESOLUTION_MS = 10;
+
 /**
  * One peer's run from start to end, what offer and answer share: the metadata (every
  * option) written before anything can fail, signaling and the WebRTC peer, SIGINT/SIGTERM,
  * how the run ends (normally, or with a reason and an exit code), and the teardown that
  * always leaves the metadata written, the connection closed and the two sides joined.
  */
-const LOOP_RESOLUTION_MS = 10;
-
 export class PeerRun {
   /** Event-loop delay over the run (perf_hooks), reported with the CPU time. */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });

@@ -9,7 +9,7 @@
 import type { ExperimentSummaryRow } from '../metrics/rows';
 import { ipSizes } from '../metrics/frame-sizes';
 import type { Starvation } from '../metrics/starvation';
-import { summarizeFrames, type RunSummary } from '../metrics/summary';
+import { meanOrNaN as mean, summarizeFrames, type RunSummary } from '../metrics/summary';
 
 /** What names a cell in its summary row. */
 export type CellIdentity = Pick<ExperimentSummaryRow, 'cell' | 'arm' | 'scene' | 'trace' | 'trace_family' | 'repetition' | 'seed'>;
@@ -26,7 +26,6 @@ type Row = Record<string, string>;
 
 const num = (v: string | undefined): number => (v === undefined || v === '' ? Number.NaN : Number(v));
 const fig = (v: number, digits = 3): number | '' => (Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : '');
-const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 /** Rendered rows in render order: position i is picture i of the answer's recording. */
 export function renderOrder(frames: Row[]): Row[] {

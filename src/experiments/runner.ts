@@ -18,10 +18,9 @@ import { slurmScript } from './slurm';
 import { loadSpec, projectRoot, type ArgChecker, type ExperimentSpec } from './spec';
 import { prepareTrace, traceNeeds } from './traces';
 import type { Trace } from '../emulation/traces/types';
-import { analyseClip, ANALYSIS_RATES_BPS, cachedAnalysis, type ClipAnalysis } from '../media/clip-analysis';
+import { analyseClip, ANALYSIS_RATES_BPS, type ClipAnalysis } from '../media/clip-analysis';
 import { ensureClip } from '../media/scenes';
-import { contentHash } from '../media/content-hash';
-import { buildRawClip, listRawClips, rawDir } from '../media/raw-cache';
+import { buildRawClip, rawDir } from '../media/raw-cache';
 
 export interface Experiment {
   spec: ExperimentSpec;
@@ -207,18 +206,17 @@ async function prepareClips(cells: Cell[], stderr: NodeJS.WritableStream): Promi
       await ensureClip(clip);
     }
     try {
-      const sha = await contentHash(clip.file);
-      if (!listRawClips().some((r) => r.info.source_sha256 === sha)) {
-        stderr.write(`run: decoding clip ${clip.label} into the raw source cache (${rawDir()}), once\n`);
-        await buildRawClip(clip.file, null);
-      }
+      await buildRawClip(clip.file, null, (n) => n === 0 && stderr.write(`run: decoding clip ${clip.label} into the raw source cache (${rawDir()}), once\n`));
     } catch (e) {
       stderr.write(`run: warning: clip ${clip.label} could not be cached (${(e as Error).message.split('\n')[0]}); its senders decode it in real time\n`);
     }
     try {
-      const cached = await cachedAnalysis(clip.file);
-      if (!cached) stderr.write(`run: measuring clip ${clip.label} (SI/TI, I/P sizes at ${ANALYSIS_RATES_BPS.map((b) => b / 1e6).join('/')} Mbit/s), once\n`);
-      analyses.set(clip.file, cached ?? (await analyseClip(clip.file)));
+      let said = false;
+      const measuring = () => {
+        if (!said) stderr.write(`run: measuring clip ${clip.label} (SI/TI, I/P sizes at ${ANALYSIS_RATES_BPS.map((b) => b / 1e6).join('/')} Mbit/s), once\n`);
+        said = true;
+      };
+      analyses.set(clip.file, await analyseClip(clip.file, measuring));
     } catch (e) {
       stderr.write(`run: warning: clip ${clip.label} could not be measured (${(e as Error).message.split('\n')[0]}); its cells record clip_analysis null\n`);
       analyses.set(clip.file, null);

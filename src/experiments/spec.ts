@@ -106,8 +106,6 @@ export const SEED_PLACEHOLDER = '{seed}';
  */
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** The clip of a spec that names none. */
-export const DEFAULT_CLIP_REF = DEFAULT_SCENE;
 export const DEFAULT_QUEUE_MS = 100;
 
 const TOP_FIELDS = ['name', 'description', 'clip', 'clips', 'duration_s', 'warmup_s', 'seed', 'repetitions', 'arms', 'traces', 'link', 'psnr', 'keep_recordings'];
@@ -280,7 +278,7 @@ function parseClips(json: { [k: string]: Json }, top: Where, specDir: string): C
     else name(ref.label, w, "clip label (give one with { \"clip\": ..., \"label\": ... })");
     return ref;
   };
-  if (json.clips === undefined) return [one(json.clip ?? DEFAULT_CLIP_REF, top.at('clip'))];
+  if (json.clips === undefined) return [one(json.clip ?? DEFAULT_SCENE, top.at('clip'))];
   const w: Where = top.at('clips');
   const list = json.clips;
   if (!Array.isArray(list) || list.length === 0) w.fail(`must be a non-empty list of scene names or files, got ${describe(list)}`);

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { join } from 'node:path';
 import { cacheDir } from '../paths';
 import { ipSizes, type SizedFrame } from '../metrics/frame-sizes';
-import { H264Encoder, MediaError, Scaler, VideoFileReader, VIDEO_CLOCK_HZ, X264_DEFAULTS, type VideoFrame } from './codec';
+import { meanOrNaN } from '../metrics/summary';
+import { evenSize, H264Encoder, MediaError, Resizer, VideoFileReader, VIDEO_CLOCK_HZ, X264_DEFAULTS } from './codec';
 import { contentHash } from './content-hash';
 import { measureSiTi } from './ffmpeg-cli';
 
@@ -65,12 +66,11 @@ const round = (x: number, digits: number): number | null => (Number.isFinite(x) 
 export function siTiSummary(samples: { si: number; ti: number | null }[]): SiTi {
   const si = samples.map((s) => s.si);
   const ti = samples.map((s) => s.ti).filter((t): t is number => t !== null);
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
   return {
     si_max: round(Math.max(...si), 2),
-    si_mean: round(mean(si), 2),
+    si_mean: round(meanOrNaN(si), 2),
     ti_max: ti.length ? round(Math.max(...ti), 2) : null,
-    ti_mean: round(mean(ti), 2),
+    ti_mean: round(meanOrNaN(ti), 2),
     method: 'ITU-T P.910 (11/21) SI/TI on full-range luma, by FFmpeg\'s siti filter',
   };
 }
@@ -81,24 +81,21 @@ export function siTiSummary(samples: { si: number; ti: number | null }[]): SiTi 
  * the rates side by side so the clip is decoded once.
  */
 async function ipTable(reader: VideoFileReader, keyint: number, onProgress: (done: number) => void): Promise<{ rates: IpAtRate[]; pictures: number; durationS: number }> {
-  const { width, height, fps } = reader.info;
-  const w = width & ~1;
-  const h = height & ~1;
+  const { fps } = reader.info;
+  // Sized as the sender sizes its pictures (FileSource).
+  const w = evenSize(reader.info.width);
+  const h = evenSize(reader.info.height);
   const encoders = ANALYSIS_RATES_BPS.map((bps) =>
     H264Encoder.open({ width: w, height: h, fps, bitrateBps: bps, vbvBufferMs: X264_DEFAULTS.vbvBufferMs, preset: X264_DEFAULTS.preset, tune: X264_DEFAULTS.tune }),
   );
   const sizes: SizedFrame[][] = encoders.map(() => []);
-  let scaler: Scaler | null = null;
+  const resizer = new Resizer(w, h);
   let n = 0;
   let lastPtsS = 0;
   for (;;) {
     const next = await reader.next();
     if (!next) break;
-    let frame: VideoFrame = next.frame;
-    if (Scaler.needed(frame, w, h)) {
-      scaler ??= await Scaler.create({ width: frame.width, height: frame.height, pixFmt: frame.format ?? 'yuv420p' }, { width: w, height: h });
-      frame = await scaler.scale(frame);
-    }
+    const frame = await resizer.fit(next.frame);
     const key = keyint > 0 ? n % keyint === 0 : n === 0;
     const pts = Math.round(n * (VIDEO_CLOCK_HZ / fps));
     const out = await Promise.all(encoders.map((e) => e.encode(frame, pts, key)));
@@ -129,15 +126,19 @@ function cacheFile(sha: string): string {
   return join(cacheDir(), 'clips', `${sha}-v${ANALYSIS_VERSION}.json`);
 }
 
-/** The cached analysis of a clip, if it was made (no computing). */
-export async function cachedAnalysis(path: string): Promise<ClipAnalysis | null> {
-  const file = cacheFile(await contentHash(path));
+/** A cached analysis; null when absent or damaged (then it is computed again). */
+function readCached(file: string): ClipAnalysis | null {
   if (!existsSync(file)) return null;
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as ClipAnalysis;
   } catch {
     return null;
   }
+}
+
+/** The cached analysis of a clip, if it was made (no computing). */
+export async function cachedAnalysis(path: string): Promise<ClipAnalysis | null> {
+  return readCached(cacheFile(await contentHash(path)));
 }
 
 /**
@@ -148,13 +149,8 @@ export async function analyseClip(path: string, onProgress: (msg: string) => voi
   if (!existsSync(path)) throw new MediaError(`file not found: ${path}`);
   const sha = await contentHash(path);
   const file = cacheFile(sha);
-  if (existsSync(file)) {
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as ClipAnalysis;
-    } catch {
-      // A damaged cache entry is computed again.
-    }
-  }
+  const cached = readCached(file);
+  if (cached) return cached;
   const reader = await VideoFileReader.open(path);
   const info = reader.info;
   onProgress(`analysing ${path}: SI/TI`);

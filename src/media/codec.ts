@@ -202,6 +202,31 @@ export class Scaler {
   }
 }
 
+/** A picture dimension as 4:2:0 needs it: even, rounded to the nearest (at least 2). */
+export function evenSize(n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2);
+}
+
+/**
+ * Brings pictures to yuv420p at one size: as they are when they already are, else through
+ * a Scaler created for the first picture that needs one (every picture of a stream has the
+ * same source size and format).
+ */
+export class Resizer {
+  private scaler: Scaler | null = null;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {}
+
+  async fit(frame: VideoFrame): Promise<VideoFrame> {
+    if (!Scaler.needed(frame, this.width, this.height)) return frame;
+    this.scaler ??= await Scaler.create({ width: frame.width, height: frame.height, pixFmt: frame.format ?? 'yuv420p' }, { width: this.width, height: this.height });
+    return this.scaler.scale(frame);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // x264
 

@@ -4,7 +4,7 @@
  * (source_index of the rendered rows), so pictures are compared by identity, not by
  * position — a skipped or frozen picture is compared with the picture it stood for.
  */
-import { MediaError, planesOf, Scaler, VideoFileReader, type VideoFrame } from './codec';
+import { MediaError, planesOf, Resizer, VideoFileReader, type VideoFrame } from './codec';
 
 export interface FrameQuality {
   /** Position in the recording. */
@@ -77,7 +77,7 @@ export async function measureQuality(recordedPath: string, sourcePath: string, s
   const src = await VideoFileReader.open(sourcePath);
   let srcPos = -1;
   let srcFrame: VideoFrame | null = null;
-  let scaler: Scaler | null = null;
+  let resizer: Resizer | null = null;
   const frames: FrameQuality[] = [];
   for (let i = 0; ; i++) {
     const r = await rec.next();
@@ -96,15 +96,8 @@ export async function measureQuality(recordedPath: string, sourcePath: string, s
       srcPos++;
       srcFrame = s.frame;
     }
-    let ref = srcFrame!;
-    if (Scaler.needed(ref, r.frame.width, r.frame.height)) {
-      scaler ??= await Scaler.create(
-        { width: ref.width, height: ref.height, pixFmt: ref.format ?? 'yuv420p' },
-        { width: r.frame.width, height: r.frame.height },
-      );
-      ref = await scaler.scale(ref);
-    }
-    const q = psnrOf(r.frame, ref);
+    resizer ??= new Resizer(r.frame.width, r.frame.height);
+    const q = psnrOf(r.frame, await resizer.fit(srcFrame!));
     frames.push({ index: i, sourceIndex: want, ...q });
   }
   if (frames.length === 0) throw new MediaError(`no picture in ${recordedPath}`);

@@ -16,7 +16,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, re
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../paths';
-import { frameFromI420, MediaError, packedI420, Scaler, VideoFileReader, type TimedFrame, type VideoInfo } from './codec';
+import { evenSize, frameFromI420, MediaError, packedI420, Resizer, VideoFileReader, type TimedFrame, type VideoInfo } from './codec';
 import { contentHash } from './content-hash';
 
 const VERSION = 1;
@@ -56,7 +56,11 @@ function readInfo(json: string): RawClipInfo | null {
 
 /** The cached pictures of `path` at `width`×`height`, if they were built. */
 export async function findRawClip(path: string, width: number, height: number): Promise<{ info: RawClipInfo; data: string } | null> {
-  const base = entryBase(await contentHash(path), width, height);
+  return findEntry(await contentHash(path), width, height);
+}
+
+function findEntry(sha: string, width: number, height: number): { info: RawClipInfo; data: string } | null {
+  const base = entryBase(sha, width, height);
   const info = existsSync(`${base}.json`) ? readInfo(`${base}.json`) : null;
   if (!info || !existsSync(`${base}.i420`) || statSync(`${base}.i420`).size !== info.pictures * info.frame_bytes) return null;
   return { info, data: `${base}.i420` };
@@ -64,30 +68,28 @@ export async function findRawClip(path: string, width: number, height: number): 
 
 /**
  * Decodes `path` once (scaled to `size` when given) into the cache, unless it is there.
- * `onProgress` hears the pictures done. Returns the entry.
+ * `onProgress` hears 0 when the decoding starts (nothing when the entry exists), then the
+ * pictures done. Returns the entry.
  */
 export async function buildRawClip(path: string, size: { width: number; height: number } | null, onProgress: (pictures: number) => void = () => {}): Promise<{ info: RawClipInfo; data: string }> {
   const reader = await VideoFileReader.open(path);
-  const width = even(size?.width ?? reader.info.width);
-  const height = even(size?.height ?? reader.info.height);
-  const found = await findRawClip(path, width, height);
-  if (found) return found;
+  const width = evenSize(size?.width ?? reader.info.width);
+  const height = evenSize(size?.height ?? reader.info.height);
   const sha = await contentHash(path);
+  const found = findEntry(sha, width, height);
+  if (found) return found;
+  onProgress(0);
   const base = entryBase(sha, width, height);
   mkdirSync(rawDir(), { recursive: true });
   const tmp = `${base}.i420.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
   const pts: number[] = [];
-  let scaler: Scaler | null = null;
+  const resizer = new Resizer(width, height);
   try {
     for (;;) {
       const next = await reader.next();
       if (!next) break;
-      let frame = next.frame;
-      if (Scaler.needed(frame, width, height)) {
-        scaler ??= await Scaler.create({ width: frame.width, height: frame.height, pixFmt: frame.format ?? 'yuv420p' }, { width, height });
-        frame = await scaler.scale(frame);
-      }
+      const frame = await resizer.fit(next.frame);
       if (!out.write(packedI420(frame))) await new Promise<void>((r) => out.once('drain', () => r()));
       pts.push(next.ptsS);
       if (pts.length % 30 === 0) onProgress(pts.length);
@@ -170,8 +172,4 @@ export class RawClipReader {
   close(): Promise<void> {
     return this.fh.close();
   }
-}
-
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }

@@ -41,8 +41,6 @@ export interface SceneBuild {
 
 export const FPS = 30;
 export const DEFAULT_SCENE = 'default';
-/** The scene set experiments use: every kind of content but the legacy default. */
-export const SCENE_SET = ['talking-head', 'pan-texture', 'high-motion', 'screen'] as const;
 const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
 
 /** A picture width for `height` at 16:9, even (4:2:0). */
@@ -250,9 +248,7 @@ export function sceneFile(clipsDir: string, name: string, height = 720): string 
  * an interrupted run never leaves half a clip that looks made). Returns `out`.
  */
 export async function makeScene(scene: SceneDefinition, o: { height: number; out: string; durationS?: number; force?: boolean }): Promise<string> {
-  if (!scene.heights.includes(o.height)) {
-    throw new UsageError(`scene '${scene.name}' is made at ${scene.heights.map((h) => `${h}p`).join(' or ')}, not ${o.height}p`);
-  }
+  checkHeight(scene, o.height);
   if (!o.force && existsSync(o.out)) return o.out;
   mkdirSync(dirname(o.out), { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'testbed-scene-'));
@@ -278,6 +274,17 @@ export interface ClipRef {
 
 const SCENE_REF_RE = /^([a-z][a-z0-9-]*)(?:@(\d+)p?)?$/;
 
+function checkHeight(scene: SceneDefinition, height: number): void {
+  if (!scene.heights.includes(height)) throw new UsageError(`scene '${scene.name}' is made at ${scene.heights.map((h) => `${h}p`).join(' or ')}, not ${height}p`);
+}
+
+/** A bundled scene at `height` (its first height unless given), labelled `name` or `name-<height>p`. */
+export function sceneRef(scene: SceneDefinition, bundledDir: string, height = scene.heights[0]): ClipRef {
+  checkHeight(scene, height);
+  const label = height === scene.heights[0] ? scene.name : `${scene.name}-${height}p`;
+  return { label, file: sceneFile(bundledDir, scene.name, height), scene: { name: scene.name, height } };
+}
+
 /**
  * `talking-head` (720p) or `talking-head@1080` names a bundled scene; anything else is a
  * path, relative to `baseDir`. A scene-like word that is neither a scene nor a file fails
@@ -286,12 +293,7 @@ const SCENE_REF_RE = /^([a-z][a-z0-9-]*)(?:@(\d+)p?)?$/;
 export function clipRef(ref: string, baseDir: string, bundledDir: string): ClipRef {
   const m = SCENE_REF_RE.exec(ref);
   const scene = m ? findScene(m[1]) : undefined;
-  if (m && scene) {
-    const height = m[2] === undefined ? scene.heights[0] : Number(m[2]);
-    if (!scene.heights.includes(height)) throw new UsageError(`scene '${scene.name}' is made at ${scene.heights.map((h) => `${h}p`).join(' or ')}, not ${height}p`);
-    const label = height === scene.heights[0] ? scene.name : `${scene.name}-${height}p`;
-    return { label, file: sceneFile(bundledDir, scene.name, height), scene: { name: scene.name, height } };
-  }
+  if (m && scene) return sceneRef(scene, bundledDir, m[2] === undefined ? undefined : Number(m[2]));
   const file = isAbsolute(ref) ? ref : resolve(baseDir, ref);
   if (!existsSync(file)) {
     if (m) throw new UsageError(`no scene or file '${ref}' (bundled scenes: ${sceneNames().join(', ')})`);

@@ -6,7 +6,7 @@
  * libuv's pool, through beamcoder) so a release is never waiting for FFmpeg.
  */
 import type { Clock, Timer } from '../clock';
-import { MediaError, Scaler, VideoFileReader, type VideoFrame, type VideoInfo } from './codec';
+import { evenSize, MediaError, Resizer, VideoFileReader, type VideoFrame, type VideoInfo } from './codec';
 import { findRawClip, RawClipReader } from './raw-cache';
 
 /** What a FileSource reads pictures from: the file through FFmpeg, or its raw cache. */
@@ -45,7 +45,6 @@ export interface VideoSource {
 const PREFETCH = 4;
 
 export class FileSource implements VideoSource {
-  private scaler: Scaler | null = null;
   private queue: { frame: VideoFrame; ptsS: number; sourceIndex: number }[] = [];
   private fileEnded = false;
   private filling: Promise<void> | null = null;
@@ -60,6 +59,7 @@ export class FileSource implements VideoSource {
   maxLateMs = 0;
   readonly width: number;
   readonly height: number;
+  private readonly resizer: Resizer;
 
   private constructor(
     private readonly reader: PictureReader,
@@ -67,8 +67,9 @@ export class FileSource implements VideoSource {
     /** The clip as the user named it (the reader may be its raw cache). */
     readonly clip: VideoInfo,
   ) {
-    this.width = even(opts.width ?? clip.width);
-    this.height = even(opts.height ?? clip.height);
+    this.width = evenSize(opts.width ?? clip.width);
+    this.height = evenSize(opts.height ?? clip.height);
+    this.resizer = new Resizer(this.width, this.height);
     this.frameDurS = 1 / reader.info.fps;
   }
 
@@ -82,9 +83,10 @@ export class FileSource implements VideoSource {
     let reader: PictureReader = file;
     if (opts.rawCache !== false) {
       // At the size sent, else at the clip's own size (then scaled here, still no decoding).
-      const w = even(opts.width ?? file.info.width);
-      const h = even(opts.height ?? file.info.height);
-      const entry = (await findRawClip(path, w, h)) ?? (await findRawClip(path, even(file.info.width), even(file.info.height)));
+      const own = { width: evenSize(file.info.width), height: evenSize(file.info.height) };
+      const sent = { width: evenSize(opts.width ?? own.width), height: evenSize(opts.height ?? own.height) };
+      const sameSize = sent.width === own.width && sent.height === own.height;
+      const entry = (await findRawClip(path, sent.width, sent.height)) ?? (sameSize ? null : await findRawClip(path, own.width, own.height));
       if (entry) reader = await RawClipReader.open(entry);
     }
     const src = new FileSource(reader, opts, file.info);
@@ -163,23 +165,11 @@ export class FileSource implements VideoSource {
       const ptsS = this.loopOffsetS + (tf.ptsS - this.firstInFile);
       if (this.firstPtsS === null) this.firstPtsS = ptsS;
       this.lastPtsS = ptsS;
-      let frame = tf.frame;
-      if (Scaler.needed(frame, this.width, this.height)) {
-        this.scaler ??= await Scaler.create(
-          { width: frame.width, height: frame.height, pixFmt: frame.format ?? 'yuv420p' },
-          { width: this.width, height: this.height },
-        );
-        frame = await this.scaler.scale(frame);
-      }
-      this.queue.push({ frame, ptsS, sourceIndex: this.sourceIndex++ });
+      this.queue.push({ frame: await this.resizer.fit(tf.frame), ptsS, sourceIndex: this.sourceIndex++ });
     }
   }
 
   private firstInFile: number | null = null;
-}
-
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }
 
 /**

@@ -8,6 +8,7 @@
  * The first I-frame is left out: the encoder's rate control has no history there, and an
  * I-frame forced by a loss (PLI) is kept — it is what the link had to carry.
  */
+import { meanOrNaN as mean } from './summary';
 
 export interface SizedFrame {
   type: 'I' | 'P' | '';
@@ -24,8 +25,6 @@ export interface IpSizes {
   /** iMeanBytes / neighbourPMeanBytes; NaN when no I-frame after the first has a P neighbour. */
   ratio: number;
 }
-
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 /** `frames` in coding order, one stream. */
 export function ipSizes(frames: readonly SizedFrame[]): IpSizes {

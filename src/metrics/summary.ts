@@ -24,6 +24,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** The arithmetic mean; NaN for no values (a figure not measured, never 0). */
+export function meanOrNaN(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+}
+
 export function percentiles(values: number[]): Percentiles {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   return {
@@ -31,7 +36,7 @@ export function percentiles(values: number[]): Percentiles {
     p50: percentile(s, 50),
     p95: percentile(s, 95),
     p99: percentile(s, 99),
-    mean: s.length ? s.reduce((a, b) => a + b, 0) / s.length : Number.NaN,
+    mean: meanOrNaN(s),
     max: s.length ? s[s.length - 1] : Number.NaN,
   };
 }

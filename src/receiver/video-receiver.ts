@@ -219,7 +219,7 @@ export class VideoReceiver {
     if (renderAtMs !== null && now > renderAtMs && rec.completeMs !== null && rec.completeMs < renderAtMs && now - this.lastDecodeEndMs[stream] < 1) {
       this.decoderBacklog++;
     }
-    rec.decodeStartMs = this.o.clock.now();
+    rec.decodeStartMs = now;
     rec.jitterEstimateMs = jitterEstimateMs;
     rec.currentDelayMs = currentDelayMs;
     rec.targetDelayMs = targetDelayMs;
